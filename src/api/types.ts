@@ -54,6 +54,8 @@ export interface TableConvertor {
 export interface StrategyContext {
   /** Allocates Service cluster IPs and node ports (src/apiserver keeps the state). */
   allocators?: ServiceAllocators;
+  /** The requesting user, when known (CertificateSigningRequest records it in spec.username/uid/groups/extra). */
+  user?: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
 }
 
 export interface ServiceAllocators {
@@ -97,4 +99,12 @@ export interface ResourceType {
   /** Whether the object's spec carries a generation (status subresource types). Default: true when it has a status subresource. */
   hasGeneration?: boolean;
   table?: TableConvertor;
+  /**
+   * Resources stored under another version's shape (autoscaling/v1 HPAs are stored as autoscaling/v2,
+   * events.k8s.io/v1 Events as core/v1 Events, sharing storageResource): converts an object of this
+   * version to the stored form before writing, and a stored object back to this version after reading.
+   * Absent when this version is itself the stored form.
+   */
+  convertToStorage?(obj: KObject): KObject;
+  convertFromStorage?(obj: KObject): KObject;
 }

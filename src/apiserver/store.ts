@@ -1,0 +1,337 @@
+// The generic resource store: create, get, update, delete of one resource type against storage, with the
+// type's strategy (defaults, validation, status handling) and upstream's metadata rules.
+import type { Backend } from '../storage/backend.ts';
+import { KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../storage/backend.ts';
+import type { FieldError, KObject, ResourceType, StrategyContext } from '../api/types.ts';
+import { apiVersionOf, objectKey, storagePrefix } from '../api/registry.ts';
+import type { ResourceCache } from './watchcache.ts';
+import { decodeStored } from './watchcache.ts';
+import { StatusError, errors } from './status.ts';
+import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface StoreContext {
+  backend: Backend;
+  strategy: StrategyContext;
+  /** The namespaces cache, for the namespace-lifecycle checks on create. */
+  namespaces: () => ResourceCache | undefined;
+  /** Called after a Service write lands, to release allocator holds. */
+  afterServiceWrite?: (obj: KObject | undefined) => void;
+}
+
+const MAX_CONFLICT_RETRIES = 8;
+
+const encoder = new TextEncoder();
+
+function encodeForStorage(obj: KObject): Uint8Array {
+  const meta = obj.metadata ?? {};
+  const { resourceVersion: _rv, selfLink: _sl, ...rest } = meta;
+  return encoder.encode(JSON.stringify({ ...obj, metadata: rest }));
+}
+
+export class ResourceStore {
+  readonly prefix: string;
+  readonly apiVersion: string;
+  readonly hasStatus: boolean;
+  readonly hasGeneration: boolean;
+
+  constructor(
+    readonly type: ResourceType,
+    readonly cache: ResourceCache,
+    readonly ctx: StoreContext,
+  ) {
+    this.prefix = storagePrefix(type);
+    this.apiVersion = apiVersionOf(type);
+    this.hasStatus = type.subresources?.includes('status') ?? false;
+    this.hasGeneration = type.hasGeneration ?? this.hasStatus;
+  }
+
+  key(namespace: string, name: string): string {
+    return objectKey(this.type, namespace, name);
+  }
+
+  #notFound(name: string): StatusError {
+    return errors.notFound(this.type.plural, this.type.group, name);
+  }
+
+  async get(namespace: string, name: string): Promise<KObject> {
+    const kv = await this.ctx.backend.get(this.key(namespace, name));
+    if (!kv) throw this.#notFound(name);
+    return this.#withTypeMeta(decodeStored(kv));
+  }
+
+  #withTypeMeta(obj: KObject): KObject {
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.type.kind;
+    return obj;
+  }
+
+  #invalid(obj: KObject, causes: FieldError[]): StatusError {
+    return errors.invalid(this.type.kind, this.type.group, obj.metadata?.name ?? '', causes);
+  }
+
+  async create(namespace: string, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    const obj = clone(input);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.type.kind;
+    const meta = (obj.metadata ??= {});
+    if (this.type.namespaced) {
+      if (meta.namespace && meta.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace;
+    } else delete meta.namespace;
+    if (meta.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    if (!meta.name) {
+      throw this.#invalid(obj, [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'metadata.name: Required value: name or generateName is required' }]);
+    }
+    meta.uid = newUID();
+    meta.creationTimestamp = nowRFC3339();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (this.hasGeneration) meta.generation = 1;
+    else delete meta.generation;
+    this.type.defaults?.(obj);
+    this.type.prepareForCreate?.(obj, this.ctx.strategy);
+    const problems = this.type.validateCreate?.(obj) ?? [];
+    if (problems.length) {
+      this.ctx.afterServiceWrite?.(obj);
+      throw this.#invalid(obj, problems);
+    }
+    if (this.type.namespaced) this.#checkNamespace(namespace, obj);
+    if (opts.dryRun) {
+      this.ctx.afterServiceWrite?.(obj);
+      return obj;
+    }
+    try {
+      const rev = await this.ctx.backend.create(this.key(namespace, meta.name), encodeForStorage(obj));
+      meta.resourceVersion = String(rev);
+      return obj;
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw errors.alreadyExists(this.type.plural, this.type.group, meta.name);
+      throw err;
+    } finally {
+      this.ctx.afterServiceWrite?.(obj);
+    }
+  }
+
+  /** Upstream's NamespaceLifecycle admission: no new content in absent or terminating namespaces. */
+  #checkNamespace(namespace: string, obj: KObject): void {
+    const nsCache = this.ctx.namespaces();
+    if (!nsCache) return;
+    const ns = nsCache.items.get(`/registry/namespaces/${namespace}`);
+    if (!ns) throw errors.notFound('namespaces', '', namespace);
+    if (ns.obj.metadata?.deletionTimestamp || ns.obj['status']?.phase === 'Terminating') {
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `${this.type.plural}${this.type.group ? '.' + this.type.group : ''} "${obj.metadata?.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name: obj.metadata?.name ?? '', group: this.type.group, kind: this.type.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
+      );
+    }
+  }
+
+  /**
+   * Replace an object (PUT). With a resourceVersion in the body the write is conditional on it;
+   * without one it applies to whatever is stored (upstream's unconditional update).
+   */
+  async update(namespace: string, name: string, input: KObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KObject> {
+    const wanted = input.metadata?.resourceVersion;
+    if (input.metadata?.name && input.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (this.type.namespaced && input.metadata?.namespace && input.metadata.namespace !== namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return this.guaranteedUpdate(namespace, name, () => input, { ...opts, subresource, ...(wanted ? { expectedRV: wanted } : {}) });
+  }
+
+  /**
+   * Read-modify-write with retries on conflict. `mutate` gets the current object (a copy) and returns the
+   * desired one; with expectedRV, a mismatch is a 409 Conflict instead of a retry.
+   */
+  async guaranteedUpdate(
+    namespace: string,
+    name: string,
+    mutate: (current: KObject) => KObject | Promise<KObject>,
+    opts: WriteOptions & { subresource?: '' | 'status'; expectedRV?: string } = {},
+  ): Promise<KObject> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.ctx.backend.get(key);
+      if (!kv) throw this.#notFound(name);
+      const current = this.#withTypeMeta(decodeStored(kv));
+      if (opts.expectedRV !== undefined && opts.expectedRV !== String(kv.modRevision)) throw this.#conflict(name);
+      const desired = clone(await mutate(clone(current)));
+      const next = this.#prepareUpdate(namespace, current, desired, opts.subresource ?? '');
+      if (deepEqual(stripVolatile(next), stripVolatile(current))) return current;
+      if (opts.dryRun) return next;
+      try {
+        if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length)) {
+          // The last finalizer is gone from an object being deleted: it goes now.
+          const { revision } = await this.ctx.backend.delete(key, kv.modRevision);
+          next.metadata.resourceVersion = String(revision);
+          return next;
+        }
+        const rev = await this.ctx.backend.update(key, encodeForStorage(next), kv.modRevision);
+        next.metadata!.resourceVersion = String(rev);
+        return next;
+      } catch (err) {
+        if (err instanceof RevisionConflictError || err instanceof KeyNotFoundError) {
+          if (opts.expectedRV !== undefined) throw this.#conflict(name);
+          if (attempt < MAX_CONFLICT_RETRIES) continue;
+          throw this.#conflict(name);
+        }
+        throw err;
+      } finally {
+        if (this.type.plural === 'services') this.ctx.afterServiceWrite?.(next);
+      }
+    }
+  }
+
+  #conflict(name: string): StatusError {
+    return errors.conflict(this.type.plural, this.type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+
+  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: '' | 'status'): KObject {
+    let next: KObject;
+    if (subresource === 'status') {
+      // The status subresource changes status only.
+      next = clone(current);
+      if (desired['status'] === undefined) delete next['status'];
+      else next['status'] = desired['status'];
+    } else {
+      next = desired;
+      if (this.hasStatus) {
+        if (current['status'] === undefined) delete next['status'];
+        else next['status'] = clone(current['status']);
+      }
+    }
+    next.apiVersion = this.apiVersion;
+    next.kind = this.type.kind;
+    const meta = (next.metadata ??= {});
+    const old = current.metadata!;
+    meta.name = old.name!;
+    if (this.type.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    meta.uid = old.uid!;
+    meta.creationTimestamp = old.creationTimestamp!;
+    if (old.deletionTimestamp) meta.deletionTimestamp = old.deletionTimestamp;
+    else delete meta.deletionTimestamp;
+    if (old.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+    else delete meta.deletionGracePeriodSeconds;
+    delete meta.generateName;
+    if (old.generateName) meta.generateName = old.generateName;
+    if (old.deletionTimestamp) {
+      // Finalizers may be removed from an object being deleted, never added.
+      const added = (meta.finalizers ?? []).filter((f) => !(old.finalizers ?? []).includes(f));
+      if (added.length) {
+        throw this.#invalid(next, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
+      }
+    }
+    if (subresource !== 'status') {
+      this.type.defaults?.(next);
+      this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
+    }
+    if (this.hasGeneration) {
+      meta.generation = old.generation ?? 1;
+      if (subresource !== 'status' && !deepEqual(specOf(next), specOf(current))) meta.generation += 1;
+    } else if (old.generation !== undefined) meta.generation = old.generation;
+    else delete meta.generation;
+    const problems = this.type.validateUpdate?.(next, current) ?? [];
+    if (problems.length) throw this.#invalid(next, problems);
+    return next;
+  }
+
+  /** Delete with upstream's graceful deletion and finalizer rules. Returns the object and whether it is gone. */
+  async delete(namespace: string, name: string, options: DeleteOptions = {}): Promise<{ obj: KObject; deleted: boolean }> {
+    const key = this.key(namespace, name);
+    const dryRun = options.dryRun?.includes('All') ?? false;
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.ctx.backend.get(key);
+      if (!kv) throw this.#notFound(name);
+      const current = this.#withTypeMeta(decodeStored(kv));
+      const meta = current.metadata!;
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw errors.conflict(this.type.plural, this.type.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw errors.conflict(this.type.plural, this.type.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`);
+      }
+      const grace = this.#gracePeriod(current, options);
+      const pendingFinalizers = (meta.finalizers?.length ?? 0) > 0 || this.#namespacePending(current);
+      if (grace > 0 || pendingFinalizers) {
+        // Graceful deletion: mark the object; its finalizers or its node finish the job.
+        if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, deleted: false };
+        const next = clone(current);
+        const nm = next.metadata!;
+        const now = Date.now();
+        if (!nm.deletionTimestamp || grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
+          nm.deletionTimestamp = nowRFC3339(now + grace * 1000);
+          nm.deletionGracePeriodSeconds = grace;
+        }
+        if (this.type.plural === 'namespaces') next['status'] = { ...(next['status'] ?? {}), phase: 'Terminating' };
+        if (dryRun) return { obj: next, deleted: false };
+        try {
+          const rev = await this.ctx.backend.update(key, encodeForStorage(next), kv.modRevision);
+          nm.resourceVersion = String(rev);
+          return { obj: next, deleted: false };
+        } catch (err) {
+          if ((err instanceof RevisionConflictError || err instanceof KeyNotFoundError) && attempt < MAX_CONFLICT_RETRIES) continue;
+          throw err;
+        }
+      }
+      if (dryRun) return { obj: current, deleted: true };
+      try {
+        const { revision } = await this.ctx.backend.delete(key, kv.modRevision);
+        meta.resourceVersion = String(revision);
+        return { obj: current, deleted: true };
+      } catch (err) {
+        if ((err instanceof RevisionConflictError || err instanceof KeyNotFoundError) && attempt < MAX_CONFLICT_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Namespaces are finalized by the namespace controller through spec.finalizers. */
+  #namespacePending(obj: KObject): boolean {
+    return this.type.plural === 'namespaces' && ((obj['spec']?.finalizers as string[] | undefined)?.length ?? 0) > 0;
+  }
+
+  /** Seconds of grace: only pods have graceful deletion, and only once bound to a node and not finished. */
+  #gracePeriod(obj: KObject, options: DeleteOptions): number {
+    if (this.type.plural !== 'pods' || this.type.group !== '') return 0;
+    const spec = obj['spec'] ?? {};
+    const phase = obj['status']?.phase;
+    if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+    const g = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+}
+
+/** Everything but metadata and status: what a generation counts. */
+function specOf(obj: KObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+/** Fields that change on every write and do not make an update meaningful. */
+function stripVolatile(obj: KObject): KObject {
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata ?? {};
+  return { ...obj, metadata: meta };
+}

@@ -1,0 +1,191 @@
+// `skiff server`: its flags, their defaults and checks. The server itself loads only once the flags are good.
+import { homedir, networkInterfaces } from 'node:os';
+import { isIP, isIPv4 } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ipToBytes } from '../adm/x509.ts';
+import type { LogFormat } from '../log.ts';
+import { UsageError, type Command } from './command.ts';
+
+export interface ServerFlags {
+  dataDir: string;
+  securePort: number;
+  bindAddress: string;
+  advertiseAddress?: string;
+  datastoreEndpoint: string;
+  serviceCIDR: string;
+  nodePortRange: [number, number];
+  logFormat: LogFormat;
+}
+
+/** What the defaults depend on, passed in so tests do not depend on who runs them. */
+export interface ServerEnvironment {
+  isRoot: boolean;
+  homeDir: string;
+  cwd: string;
+  stderrIsTTY: boolean;
+}
+
+export const SERVER_USAGE = `Run the Kubernetes API server in the foreground.
+
+Usage:
+  skiff server [flags]
+
+Flags:
+  -d, --data-dir DIR                      where state, certificates and admin.conf live
+                                          (default /var/lib/skiff as root, ~/.skiff otherwise)
+      --secure-port PORT                  HTTPS port (default 6443; 0 picks a free one)
+      --bind-address IP                   address to listen on (default 0.0.0.0)
+      --advertise-address IP              address other members of the cluster reach this server at
+      --datastore-endpoint URL            sqlite://PATH or etcd://HOST:PORT[,HOST:PORT...]
+                                          (default sqlite://<data-dir>/db/state.db)
+      --service-cluster-ip-range CIDR     Service ClusterIP range (default 10.96.0.0/12)
+      --service-node-port-range FROM-TO   NodePort range (default 30000-32767)
+      --log-format text|json              (default text on a terminal, json otherwise)
+  -h, --help                              help for server
+`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string', short: 'd' },
+  'secure-port': { type: 'string' },
+  'bind-address': { type: 'string' },
+  'advertise-address': { type: 'string' },
+  'datastore-endpoint': { type: 'string' },
+  'service-cluster-ip-range': { type: 'string' },
+  'service-node-port-range': { type: 'string' },
+  'log-format': { type: 'string' },
+} as const;
+
+/** node:util parseArgs errors, reworded the way cobra-based tools (kubectl, k3s) say them. */
+function usageErrorFrom(err: unknown): Error {
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? '';
+  const flag = /--[a-z0-9][a-z0-9-]*/i.exec(message)?.[0] ?? /'(-[^' ,]+)/.exec(message)?.[1];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown flag: ${flag ?? '?'}`, { cause: err });
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(`flag needs an argument: ${flag ?? '?'}`, { cause: err });
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''}`.trim(), { cause: err });
+    default:
+      return err as Error;
+  }
+}
+
+function parsePort(value: string, flag: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > 65535) {
+    throw new UsageError(`invalid argument "${value}" for "--${flag}": must be a port number between ${min} and 65535`);
+  }
+  return Number(value);
+}
+
+function parseIP(value: string, flag: string): string {
+  if (!isIP(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}": not an IP address`);
+  return value;
+}
+
+function checkCIDR(value: string, flag: string): string {
+  for (const part of value.split(',')) {
+    const [address, prefix, extra] = part.split('/');
+    const bits = address && isIP(address) === 6 ? 128 : 32;
+    if (extra !== undefined || !address || !isIP(address) || !prefix || !/^\d+$/.test(prefix) || Number(prefix) > bits) {
+      throw new UsageError(`invalid argument "${value}" for "--${flag}": not a CIDR such as 10.96.0.0/12`);
+    }
+  }
+  return value;
+}
+
+export function parsePortRange(value: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!m || from < 1 || to > 65535 || from > to) {
+    throw new UsageError(`invalid argument "${value}" for "--service-node-port-range": want FROM-TO, such as 30000-32767`);
+  }
+  return [from, to];
+}
+
+export function parseServerFlags(args: string[], env: ServerEnvironment): ServerFlags {
+  let values: { [K in keyof typeof OPTIONS]?: string };
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw usageErrorFrom(err);
+  }
+  const dataDir = resolve(env.cwd, values['data-dir'] ?? (env.isRoot ? '/var/lib/skiff' : join(env.homeDir, '.skiff')));
+  const logFormat = values['log-format'] ?? (env.stderrIsTTY ? 'text' : 'json');
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new UsageError(`invalid argument "${logFormat}" for "--log-format": want text or json`);
+  }
+  const endpoint = values['datastore-endpoint'] ?? `sqlite://${join(dataDir, 'db', 'state.db')}`;
+  if (!/^[a-z][a-z0-9+.-]*:\/\/./i.test(endpoint)) {
+    throw new UsageError(`invalid argument "${endpoint}" for "--datastore-endpoint": want sqlite://PATH or etcd://HOST:PORT`);
+  }
+  const flags: ServerFlags = {
+    dataDir,
+    securePort: parsePort(values['secure-port'] ?? '6443', 'secure-port', 0),
+    bindAddress: parseIP(values['bind-address'] ?? '0.0.0.0', 'bind-address'),
+    datastoreEndpoint: endpoint,
+    serviceCIDR: checkCIDR(values['service-cluster-ip-range'] ?? '10.96.0.0/12', 'service-cluster-ip-range'),
+    nodePortRange: parsePortRange(values['service-node-port-range'] ?? '30000-32767'),
+    logFormat,
+  };
+  if (values['advertise-address'] !== undefined) flags.advertiseAddress = parseIP(values['advertise-address'], 'advertise-address');
+  return flags;
+}
+
+const isUnspecified = (ip: string) => ip === '0.0.0.0' || ip === '::';
+
+/** Where a kubeconfig on this machine should point: loopback when listening everywhere, else the bound address. */
+export function localServerURL(bindAddress: string, port: number): string {
+  const host = isUnspecified(bindAddress) ? '127.0.0.1' : bindAddress;
+  return `https://${isIPv4(host) ? host : `[${host}]`}:${port}`;
+}
+
+/** The first address of each Service range: the ClusterIP of the `kubernetes` Service. */
+export function firstServiceIPs(serviceCIDR: string): string[] {
+  return serviceCIDR.split(',').map((cidr) => {
+    const [address = '', prefix = '0'] = cidr.split('/');
+    const bytes = ipToBytes(address);
+    for (let bit = Number(prefix); bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+    bytes[bytes.length - 1]! |= 1;
+    if (bytes.length === 4) return bytes.join('.');
+    const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2).toString(16));
+    return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+  });
+}
+
+/** Names the serving certificate must cover for this configuration. */
+export function servingHosts(flags: ServerFlags, hostname: string, interfaces = networkInterfaces()): string[] {
+  const hosts: string[] = [];
+  if (/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(hostname)) hosts.push(hostname);
+  hosts.push(...firstServiceIPs(flags.serviceCIDR));
+  if (flags.advertiseAddress) hosts.push(flags.advertiseAddress);
+  if (!isUnspecified(flags.bindAddress)) {
+    hosts.push(flags.bindAddress);
+  } else {
+    for (const list of Object.values(interfaces)) {
+      for (const addr of list ?? []) {
+        if (!addr.internal && !addr.address.toLowerCase().startsWith('fe80:')) hosts.push(addr.address);
+      }
+    }
+  }
+  return [...new Set(hosts)];
+}
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'Run the Kubernetes API server in the foreground',
+  usage: SERVER_USAGE,
+  async run(args, io) {
+    const flags = parseServerFlags(args, {
+      isRoot: process.getuid?.() === 0,
+      homeDir: homedir(),
+      cwd: process.cwd(),
+      stderrIsTTY: process.stderr.isTTY === true,
+    });
+    const { runServer } = await import('./server.ts');
+    return runServer(flags, io);
+  },
+};
