@@ -11,14 +11,13 @@ import type { Logger } from '../log.ts';
 import type { RequestInfo } from './requestinfo.ts';
 import type { Req, Res } from './http.ts';
 import { drained, readBody, sendJson, sendRaw } from './http.ts';
-import type { Negotiated } from './codec.ts';
 import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject } from './codec.ts';
 import { StatusError, errors } from './status.ts';
 import type { DeleteOptions, ResourceStore } from './store.ts';
 import type { CachedObject, WatchCache, WatchOutEvent } from './watchcache.ts';
-import { cachedJson, decodeStored, TooOldResourceVersionError, CacheNotReadyError, WatcherTooSlowError } from './watchcache.ts';
-import { applyMergePatch } from './patch/mergepatch.ts';
-import { applyJsonPatch, JsonPatchError } from './patch/jsonpatch.ts';
+import { decodeStored, TooOldResourceVersionError, CacheNotReadyError, WatcherTooSlowError } from './watchcache.ts';
+import { applyMergePatch, mergePatchBodyError } from './patch/mergepatch.ts';
+import { applyJsonPatch, decodeJsonPatch, JsonPatchError, type JsonPatchOperation } from './patch/jsonpatch.ts';
 import { buildTable, partialMetadata } from './table.ts';
 import { compilePredicate } from './predicate.ts';
 import { labelSelectorToString, labelSelectorFromObject } from './selectors.ts';
@@ -218,6 +217,7 @@ async function list(ctx: ApiContext, type: ResourceType, store: ResourceStore, n
   const meta: Record<string, unknown> = { resourceVersion: String(listRV) };
   if (nextKey) meta['continue'] = encodeContinue(listRV, nextKey.slice(store.prefix.length));
 
+  if (type.convertFromStorage) items = items.map((c) => ({ ...c, obj: store.present(c) }));
   if (neg.as === 'Table') {
     return sendJson(res, 200, buildTable(ctx.registry.table(type), items, { includeObject: includeObjectOf(query), metaVersion: neg.metaVersion, resourceVersion: String(listRV), ...(meta['continue'] ? { continue: meta['continue'] as string } : {}) }), neg.format);
   }
@@ -233,7 +233,7 @@ async function list(ctx: ApiContext, type: ResourceType, store: ResourceStore, n
   const parts: string[] = [head];
   for (let i = 0; i < items.length; i++) {
     if (i) parts.push(',');
-    parts.push(cachedJson(items[i]!));
+    parts.push(store.presentJson(items[i]!));
   }
   parts.push(']}');
   sendRaw(res, 200, parts.join(''), 'application/json');
@@ -354,13 +354,13 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
         if (ev.initialEventsEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
         line = JSON.stringify({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion, metadata } });
       } else if (table) {
-        const t = buildTable(table, [ev.object!], { includeObject, metaVersion: neg.metaVersion, resourceVersion: String(ev.rv), noHeaders: headersSent });
+        const t = buildTable(table, [type.convertFromStorage ? { ...ev.object!, obj: store.present(ev.object!) } : ev.object!], { includeObject, metaVersion: neg.metaVersion, resourceVersion: String(ev.rv), noHeaders: headersSent });
         headersSent = true;
         line = JSON.stringify({ type: ev.type, object: t });
       } else if (neg.as === 'PartialObjectMetadata' || neg.as === 'PartialObjectMetadataList') {
         line = JSON.stringify({ type: ev.type, object: partialMetadata(ev.object!.obj, neg.metaVersion) });
       } else {
-        line = `{"type":"${ev.type}","object":${cachedJson(ev.object!)}}`;
+        line = `{"type":"${ev.type}","object":${store.presentJson(ev.object!)}}`;
       }
       if (!res.write(line + '\n')) await Promise.race([drained(res), new Promise((r) => ac.signal.addEventListener('abort', r, { once: true }))]);
       if (ac.signal.aborted) break;
@@ -411,7 +411,7 @@ async function patch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   const mt = mediaTypeOf(req.headers['content-type']);
   if (!PATCH_TYPES.includes(mt)) throw unsupportedPatch(mt);
   const body = await readBody(req);
-  const patchDoc = parsePatchBody(body);
+  const patchDoc = decodePatch(mt, parsePatchBody(body), fieldValidation(query), res);
   const updated = await store.guaranteedUpdate(
     namespace,
     name,
@@ -439,17 +439,36 @@ function parsePatchBody(body: Buffer): unknown {
   }
 }
 
+/** Checks a patch body's shape as kube-apiserver does before applying it (400s, 413, Strict warnings). */
+function decodePatch(mt: string, patchDoc: unknown, mode: FieldValidation, res: Res): unknown {
+  if (mt === 'application/merge-patch+json') {
+    const problem = mergePatchBodyError(patchDoc, mode);
+    if (problem) throw errors.badRequest(problem);
+    return patchDoc;
+  }
+  try {
+    const { operations, strictErrors } = decodeJsonPatch(patchDoc, mode);
+    if (strictErrors.length) {
+      if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${strictErrors.join(', ')}`);
+      res.setHeader('Warning', strictErrors.map((p) => `299 - ${JSON.stringify(p)}`));
+    }
+    return operations;
+  } catch (err) {
+    if (err instanceof JsonPatchError) throw err.toStatusError();
+    throw err;
+  }
+}
+
 function applyPatch(mt: string, current: KObject, patchDoc: unknown): KObject {
   if (mt === 'application/merge-patch+json') {
-    const out = applyMergePatch(current, patchDoc);
+    const out = applyMergePatch(current, patchDoc, { kubernetes: true });
     if (out === null || typeof out !== 'object' || Array.isArray(out)) throw errors.badRequest('the patch must produce an object');
     return out as KObject;
   }
-  if (!Array.isArray(patchDoc)) throw errors.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
-    return applyJsonPatch(current, patchDoc) as KObject;
+    return applyJsonPatch(current, patchDoc as JsonPatchOperation[]) as KObject;
   } catch (err) {
-    if (err instanceof JsonPatchError) throw new StatusError(err.code, err.reason, err.message, {}, { cause: err });
+    if (err instanceof JsonPatchError) throw err.toStatusError();
     throw err;
   }
 }
@@ -554,7 +573,7 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   const mt = mediaTypeOf(req.headers['content-type']);
   if (info.verb === 'patch' && !PATCH_TYPES.includes(mt)) throw unsupportedPatch(mt);
   const body = await readBody(req);
-  const patchDoc = info.verb === 'patch' ? parsePatchBody(body) : undefined;
+  const patchDoc = info.verb === 'patch' ? decodePatch(mt, parsePatchBody(body), fieldValidation(query), res) : undefined;
   const putScale = info.verb === 'update' ? decodeObject(body, req.headers['content-type']).obj : undefined;
   const updated = await store.guaranteedUpdate(
     namespace,

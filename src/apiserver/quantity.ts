@@ -310,9 +310,10 @@ export function canonicalQuantity(s: string): string {
 
 /**
  * A quantity as it arrives in a JSON body: a string (surrounding whitespace ignored, as upstream's
- * UnmarshalJSON) or a number (read from its JavaScript text, which can differ from the wire text in format only).
+ * UnmarshalJSON), null (zero) or a number (read from its JavaScript text, which can differ from the wire text in format only).
  */
 export function quantityFromJson(v: unknown): Quantity {
+  if (v === null) return quantityFromInt(0); // upstream's UnmarshalJSON reads null as zero
   if (typeof v === 'string') return parseQuantity(v.trim());
   if (typeof v === 'number' && Number.isFinite(v)) return parseQuantity(String(v));
   throw new QuantityParseError(quantityErrors.formatWrong);

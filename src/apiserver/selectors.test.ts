@@ -76,8 +76,10 @@ describe('parseLabelSelector', () => {
     assert.equal(labelSelectorToString(parseLabelSelector('\tapp.kubernetes.io/name\n=\r web ')), 'app.kubernetes.io/name=web');
   });
 
-  it('stops at a NUL character as upstream does', () => {
-    assert.equal(labelSelectorToString(parseLabelSelector('a\0,,,')), 'a');
+  it('reads a NUL character as upstream does: the end where a token starts, else a separator', () => {
+    assert.equal(labelSelectorToString(parseLabelSelector('a \0,,,')), 'a');
+    assert.equal(labelSelectorToString(parseLabelSelector('\0a')), '');
+    assert.equal(labelSelectorToString(parseLabelSelector('b=x\0,a!=\0y')), 'a!=y,b=x');
   });
 
   it('answers upstream messages for malformed input', () => {

@@ -171,8 +171,8 @@ function aggregate(msgs: string[]): string {
 }
 
 /**
- * upstream's labels.NewRequirement checks: the key, the number of values for the operator, the values.
- * `keyPath` is "key" (and values "values[i][key]") as upstream prints them for a nil field path.
+ * upstream's labels.NewRequirement checks: the key, the number of values for the operator, the values;
+ * fields named "key", "values", "values[i]" and "values[i][key]" as upstream prints them for a nil path.
  */
 function requirementErrors(key: string, op: LabelOperator, values: readonly string[] | null): string[] {
   const errs: string[] = [];
@@ -263,32 +263,29 @@ interface Token {
 
 function lex(s: string): Token[] {
   const out: Token[] = [];
-  // upstream's reader yields byte 0 at the end, so a NUL character also ends the input.
-  const nul = s.indexOf('\0');
-  const end = nul === -1 ? s.length : nul;
+  // As upstream's lexer reads: a NUL character where a token would start ends the input; one right after
+  // a token ends that token and is skipped.
   let pos = 0;
   for (;;) {
-    while (pos < end && isWhitespace(s.charCodeAt(pos))) pos++;
-    if (pos >= end) {
+    while (pos < s.length && isWhitespace(s.charCodeAt(pos))) pos++;
+    if (pos >= s.length || s.charCodeAt(pos) === 0) {
       out.push({ tok: Tok.End, lit: '' });
       return out;
     }
     const start = pos;
+    let end: number;
     if (isSpecial(s.charCodeAt(pos))) {
-      // Longest run of special symbols that still forms a token; every single symbol is one.
-      let lit = s[pos]!;
+      // The longest run of special symbols that still forms a token (every single symbol is one).
       pos++;
-      while (pos < end && isSpecial(s.charCodeAt(pos)) && keywordTokens.has(s.slice(start, pos + 1))) {
-        pos++;
-        lit = s.slice(start, pos);
-      }
-      out.push({ tok: keywordTokens.get(lit)!, lit });
+      while (pos < s.length && isSpecial(s.charCodeAt(pos)) && keywordTokens.has(s.slice(start, pos + 1))) pos++;
+      end = pos;
     } else {
-      while (pos < end && !isSpecial(s.charCodeAt(pos)) && !isWhitespace(s.charCodeAt(pos))) pos++;
-      const lit = s.slice(start, pos);
-      const kw = keywordTokens.get(lit);
-      out.push({ tok: kw ?? Tok.Identifier, lit });
+      while (pos < s.length && s.charCodeAt(pos) !== 0 && !isSpecial(s.charCodeAt(pos)) && !isWhitespace(s.charCodeAt(pos))) pos++;
+      end = pos;
     }
+    if (pos < s.length && s.charCodeAt(pos) === 0) pos++;
+    const lit = s.slice(start, end);
+    out.push({ tok: keywordTokens.get(lit) ?? Tok.Identifier, lit });
   }
 }
 

@@ -64,7 +64,7 @@ export const errors = {
   gone: (message: string) => new StatusError(410, 'Expired', message),
   tooLarge: (message = 'Request entity too large: limit is 3145728') => new StatusError(413, 'RequestEntityTooLarge', message),
   unsupportedMediaType: (contentType: string) =>
-    new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, undefined),
+    new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, undefined, { cause: contentType }),
   notAcceptable: (message: string) => new StatusError(406, 'NotAcceptable', message),
   methodNotSupported: (resource: string, group: string, verb: string) =>
     new StatusError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualifiedResource(resource, group)}"`, { group, kind: resource }),

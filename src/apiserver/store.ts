@@ -4,8 +4,8 @@ import type { Backend } from '../storage/backend.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../storage/backend.ts';
 import type { FieldError, KObject, ResourceType, StrategyContext } from '../api/types.ts';
 import { apiVersionOf, objectKey, storagePrefix } from '../api/registry.ts';
-import type { ResourceCache } from './watchcache.ts';
-import { decodeStored } from './watchcache.ts';
+import type { CachedObject, ResourceCache } from './watchcache.ts';
+import { cachedJson, decodeStored } from './watchcache.ts';
 import { StatusError, errors } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
 
@@ -72,10 +72,26 @@ export class ResourceStore {
     return this.#withTypeMeta(decodeStored(kv));
   }
 
+  /** A stored object in this resource's version. */
   #withTypeMeta(obj: KObject): KObject {
-    obj.apiVersion = this.apiVersion;
-    obj.kind = this.type.kind;
-    return obj;
+    const out = this.type.convertFromStorage ? this.type.convertFromStorage(obj) : obj;
+    out.apiVersion = this.apiVersion;
+    out.kind = this.type.kind;
+    return out;
+  }
+
+  /** A cached (stored) object as this resource's version shows it. */
+  present(c: CachedObject): KObject {
+    return this.type.convertFromStorage ? this.#withTypeMeta(clone(c.obj)) : c.obj;
+  }
+
+  /** JSON of a cached object in this resource's version (the cache's own JSON when no conversion is needed). */
+  presentJson(c: CachedObject): string {
+    return this.type.convertFromStorage ? JSON.stringify(this.present(c)) : cachedJson(c);
+  }
+
+  #encode(obj: KObject): Uint8Array {
+    return encodeForStorage(this.type.convertToStorage ? this.type.convertToStorage(clone(obj)) : obj);
   }
 
   #invalid(obj: KObject, causes: FieldError[]): StatusError {
@@ -118,7 +134,7 @@ export class ResourceStore {
       return obj;
     }
     try {
-      const rev = await this.ctx.backend.create(this.key(namespace, meta.name), encodeForStorage(obj));
+      const rev = await this.ctx.backend.create(this.key(namespace, meta.name), this.#encode(obj));
       meta.resourceVersion = String(rev);
       return obj;
     } catch (err) {
@@ -187,7 +203,7 @@ export class ResourceStore {
           next.metadata.resourceVersion = String(revision);
           return next;
         }
-        const rev = await this.ctx.backend.update(key, encodeForStorage(next), kv.modRevision);
+        const rev = await this.ctx.backend.update(key, this.#encode(next), kv.modRevision);
         next.metadata!.resourceVersion = String(rev);
         return next;
       } catch (err) {
@@ -288,7 +304,7 @@ export class ResourceStore {
         if (this.type.plural === 'namespaces') next['status'] = { ...(next['status'] ?? {}), phase: 'Terminating' };
         if (dryRun) return { obj: next, deleted: false };
         try {
-          const rev = await this.ctx.backend.update(key, encodeForStorage(next), kv.modRevision);
+          const rev = await this.ctx.backend.update(key, this.#encode(next), kv.modRevision);
           nm.resourceVersion = String(rev);
           return { obj: next, deleted: false };
         } catch (err) {

@@ -361,7 +361,10 @@ export class WatchCache {
     this.#revision = rv;
     if (this.#waiters.length) {
       const still: Waiter[] = [];
-      for (const w of this.#waiters) (w.rv <= rv ? w.resolve() : still.push(w));
+      for (const w of this.#waiters) {
+        if (w.rv <= rv) w.resolve();
+        else still.push(w);
+      }
       this.#waiters = still;
     }
   }

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, test } from 'node:test';
 import { UsageError } from './command.ts';
-import { firstServiceIPs, localServerURL, parseServerFlags, servingHosts, type ServerEnvironment } from './server-flags.ts';
+import {
+  defaultAdvertiseAddress,
+  defaultRouteInterface,
+  firstServiceIPs,
+  localServerURL,
+  parseServerFlags,
+  servingHosts,
+  type ServerEnvironment,
+} from './server-flags.ts';
 
 const user: ServerEnvironment = { isRoot: false, homeDir: '/home/u', cwd: '/work', stderrIsTTY: false };
 const root: ServerEnvironment = { ...user, isRoot: true, stderrIsTTY: true };
@@ -102,5 +110,35 @@ describe('servingHosts', () => {
   test('bound to one address: that address, not the interfaces; odd hostnames are skipped', () => {
     const flags = parseServerFlags(['--bind-address', '192.0.2.7', '--service-cluster-ip-range', '10.100.0.0/16'], user);
     assert.deepEqual(servingHosts(flags, 'bad_host name', interfaces), ['10.100.0.1', '192.0.2.7']);
+  });
+});
+
+describe('defaultAdvertiseAddress', () => {
+  const iface = (address: string, internal = false): NetworkInterfaceInfo =>
+    ({ address, internal, family: address.includes(':') ? 'IPv6' : 'IPv4', netmask: '', mac: '', cidr: null, scopeid: 0 }) as NetworkInterfaceInfo;
+  const interfaces = { lo: [iface('127.0.0.1', true)], docker0: [iface('172.17.0.1')], eth0: [iface('fe80::1'), iface('192.0.2.2')] };
+  const routes = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+  ].join('\n');
+
+  test('reads the default route interface from the route table', () => {
+    assert.equal(defaultRouteInterface(routes), 'eth0');
+    assert.equal(defaultRouteInterface(routes.split('\n').slice(0, 2).join('\n')), undefined);
+  });
+
+  test('a specific, non-loopback bind address is advertised as is', () => {
+    assert.equal(defaultAdvertiseAddress('198.51.100.9', interfaces, 'eth0'), '198.51.100.9');
+  });
+
+  test('listening everywhere or on loopback: the default route interface address', () => {
+    assert.equal(defaultAdvertiseAddress('0.0.0.0', interfaces, 'eth0'), '192.0.2.2');
+    assert.equal(defaultAdvertiseAddress('127.0.0.1', interfaces, 'eth0'), '192.0.2.2');
+  });
+
+  test('without a default route: any external IPv4 address, else nothing', () => {
+    assert.equal(defaultAdvertiseAddress('0.0.0.0', interfaces, undefined), '172.17.0.1');
+    assert.equal(defaultAdvertiseAddress('0.0.0.0', { lo: [iface('127.0.0.1', true)] }, undefined), undefined);
   });
 });

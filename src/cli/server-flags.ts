@@ -1,5 +1,6 @@
 // `skiff server`: its flags, their defaults and checks. The server itself loads only once the flags are good.
-import { homedir, networkInterfaces } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { homedir, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIP, isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,8 @@ Flags:
       --secure-port PORT                  HTTPS port (default 6443; 0 picks a free one)
       --bind-address IP                   address to listen on (default 0.0.0.0)
       --advertise-address IP              address other members of the cluster reach this server at
+                                          (default: the bind address, or the default route's when
+                                          listening on all or loopback addresses)
       --datastore-endpoint URL            sqlite://PATH or etcd://HOST:PORT[,HOST:PORT...]
                                           (default sqlite://<data-dir>/db/state.db)
       --service-cluster-ip-range CIDR     Service ClusterIP range (default 10.96.0.0/12)
@@ -156,8 +159,50 @@ export function firstServiceIPs(serviceCIDR: string): string[] {
   });
 }
 
+const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.');
+
+/** The interface of the IPv4 default route, from /proc/net/route (undefined when there is none or no procfs). */
+export function defaultRouteInterface(routeTable?: string): string | undefined {
+  let table = routeTable;
+  if (table === undefined) {
+    try {
+      table = readFileSync('/proc/net/route', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const [iface, destination, , , , , , mask] = line.trim().split(/\s+/);
+    if (iface && destination === '00000000' && mask === '00000000') return iface;
+  }
+  return undefined;
+}
+
+/**
+ * The address other members of the cluster (and the `kubernetes` Service's endpoints) use, chosen as
+ * kube-apiserver does when --advertise-address is not given: the bind address unless it is unspecified or
+ * loopback, else the IPv4 address of the default-route interface, else any external IPv4 address.
+ */
+export function defaultAdvertiseAddress(
+  bindAddress: string,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+  routeInterface: string | undefined,
+): string | undefined {
+  if (!isUnspecified(bindAddress) && !isLoopback(bindAddress)) return bindAddress;
+  const external = (list: NetworkInterfaceInfo[] | undefined) => list?.find((a) => !a.internal && isIPv4(a.address))?.address;
+  if (routeInterface) {
+    const viaRoute = external(interfaces[routeInterface]);
+    if (viaRoute) return viaRoute;
+  }
+  for (const list of Object.values(interfaces)) {
+    const address = external(list);
+    if (address) return address;
+  }
+  return undefined;
+}
+
 /** Names the serving certificate must cover for this configuration. */
-export function servingHosts(flags: ServerFlags, hostname: string, interfaces = networkInterfaces()): string[] {
+export function servingHosts(flags: ServerFlags, hostname: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
   const hosts: string[] = [];
   if (/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(hostname)) hosts.push(hostname);
   hosts.push(...firstServiceIPs(flags.serviceCIDR));
@@ -185,6 +230,10 @@ export const serverCommand: Command = {
       cwd: process.cwd(),
       stderrIsTTY: process.stderr.isTTY === true,
     });
+    if (flags.advertiseAddress === undefined) {
+      const advertise = defaultAdvertiseAddress(flags.bindAddress, networkInterfaces(), defaultRouteInterface());
+      if (advertise) flags.advertiseAddress = advertise;
+    }
     const { runServer } = await import('./server.ts');
     return runServer(flags, io);
   },

@@ -9,6 +9,9 @@ import { createLogger } from '../log.ts';
 import type { CliIO } from './command.ts';
 import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
 
+/** Repeats of the stopping signal within this time are duplicates, not a request to exit at once. */
+const REPEAT_SIGNAL_GRACE_MS = 1000;
+
 /** The reason passed to abort() when a signal asks the server to stop. */
 export class ShutdownRequested extends Error {
   override name = 'ShutdownRequested';
@@ -29,11 +32,15 @@ function portOf(url: string, fallback: number): number {
 export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> {
   const log = createLogger('skiff', { format: flags.logFormat });
   const controller = new AbortController();
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
+      // A signal sent to both the process and its group arrives twice at once; only a later one means "hurry".
+      if (Date.now() - firstSignalAt < REPEAT_SIGNAL_GRACE_MS) return;
       log.warn('second signal, exiting without waiting for shutdown', { signal });
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     log.info('shutting down', { signal });
     controller.abort(new ShutdownRequested(signal));
   };

@@ -54,7 +54,7 @@ export class WatchRecorder {
     this.done.catch(() => {}); // observed through waitFor/done by the tests
   }
 
-  /** Resolves once `test` holds; rejects if the watch ends first (with its error) or after the hang guard. */
+  /** Resolves once `check` holds; rejects if the watch ends first (with its error) or after the hang guard. */
   async waitUntil(what: string, check: () => boolean): Promise<void> {
     const deadline = Date.now() + waitLimitMs;
     let ended = false;
@@ -298,6 +298,18 @@ export function runBackendSuite(name: string, newBackend: () => Promise<Backend>
       const mine = await b.create(`${p}a/x`, enc('mine'));
       await watch.waitFor(1);
       assert.deepEqual(watch.events.map(summary), [`create ${p}a/x=mine@${mine}`]);
+    });
+
+    test('a watch from a future revision starts after it', async (t) => {
+      const { b, p } = await setup(t);
+      const current = await b.currentRevision();
+      const watch = new WatchRecorder(b, p, { afterRevision: current + 2 });
+      t.after(() => watch.stop());
+      await b.create(`${p}a`, enc('skipped'));
+      await b.create(`${p}b`, enc('skipped too'));
+      const first = await b.create(`${p}c`, enc('first'));
+      await watch.waitFor(1);
+      assert.deepEqual(watch.events.map(summary), [`create ${p}c=first@${first}`]);
     });
 
     test('watch events arrive without gap or duplicate while writes continue during the replay', async (t) => {

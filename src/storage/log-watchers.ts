@@ -24,6 +24,8 @@ export interface LogWatchersOptions {
 
 interface Watcher {
   readonly prefix: string;
+  /** The watch's afterRevision: nothing at or below it is delivered, even if it lies in the future. */
+  readonly after: number;
   live: boolean;
   /** Every event under the prefix up to here has been handed to the consumer's side (replay), or is in the buffer (live). */
   position: number;
@@ -57,7 +59,7 @@ export class LogWatchers {
         if (w.live && w.wantsProgress && w.buffer.length === 0) wakeUp(w);
         continue;
       }
-      if (!w.live) continue; // the replay will read it from the log
+      if (!w.live || event.kv.modRevision <= w.after) continue; // a replaying watcher reads it from the log
       if (w.buffer.length >= this.#bufferSize) {
         w.live = false;
         w.buffer = [];
@@ -88,6 +90,7 @@ export class LogWatchers {
     if (afterRevision < compacted) throw new CompactedError(afterRevision, compacted);
     const w: Watcher = {
       prefix,
+      after: afterRevision,
       live: false,
       position: afterRevision,
       buffer: [],
@@ -101,7 +104,7 @@ export class LogWatchers {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     this.#watchers.add(w);
-    let progressed = 0;
+    let progressed = afterRevision;
     try {
       while (!w.closed) {
         let batch: WatchEvent[];
@@ -112,7 +115,7 @@ export class LogWatchers {
           if (batch.length < this.#batchSize) {
             // Caught up with the head of the log, in this same synchronous step: from now on publish() buffers.
             w.live = true;
-            w.position = this.#log.revision();
+            w.position = Math.max(w.after, this.#log.revision());
           } else {
             w.position = batch[batch.length - 1]!.kv.modRevision;
           }
