@@ -53,6 +53,7 @@ interface Extras {
   openLoopMaxSendLagMs: Record<string, number>;
   populatePodsPerSec: Record<string, number>;
   listBytes: Record<string, number>;
+  serverStartFailures: string[];
 }
 
 class BenchAborted extends Error {
@@ -60,7 +61,7 @@ class BenchAborted extends Error {
 }
 
 const results: Results = { create_open: {}, create_closed: {}, get: {}, list_full: {}, list_page: {}, watch: {}, watch_from_send: {} };
-const extras: Extras = { openLoopMaxSendLagMs: {}, populatePodsPerSec: {}, listBytes: {} };
+const extras: Extras = { openLoopMaxSendLagMs: {}, populatePodsPerSec: {}, listBytes: {}, serverStartFailures: [] };
 const benchStart = performance.now();
 
 function progress(message: string): void {
@@ -273,6 +274,24 @@ async function benchTarget(target: Target, signal: AbortSignal, options: { pods:
   await listPods(target, signal);
 }
 
+/**
+ * Starts the server, trying up to three times: a failed start is a server bug worth reporting, not a reason to lose
+ * the other figures, so each failure is printed and kept in the report's notes.
+ */
+async function startServer(datastore: Datastore, label: string, signal: AbortSignal): Promise<SkiffServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSkiffServer({ datastore, signal });
+    } catch (err) {
+      if (attempt >= 3 || signal.aborted) throw err;
+      const message = String(err instanceof Error ? err.message : err);
+      const reason = message.split('\n').find((line) => line.includes('"level":"error"')) ?? message.split('\n')[0]!;
+      extras.serverStartFailures.push(`${label}: ${reason}`);
+      progress(`${label}: server start failed (attempt ${attempt}), retrying: ${reason}`);
+    }
+  }
+}
+
 function waitForExit(server: SkiffServer): Promise<void> {
   const child = server.process;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -282,13 +301,15 @@ function waitForExit(server: SkiffServer): Promise<void> {
 async function benchSkiff(datastore: Datastore, signal: AbortSignal): Promise<void> {
   const label = datastore === 'sqlite' ? SQLITE : ETCD;
   progress(`${label}: starting skiff server`);
-  const server = await startSkiffServer({ datastore, signal });
+  const server = await startServer(datastore, label, signal);
   try {
     const target = skiffTarget(label, readKubeconfig(server.kubeconfig));
     const admin = (await target.connect()) as SkiffClient;
     try {
-      await admin.ensureNamespace(NS);
-      await admin.ensureNamespace(WATCH_NS);
+      for (const ns of [NS, WATCH_NS]) {
+        await admin.ensureNamespace(ns);
+        await admin.waitUntilWritable(ns, signal);
+      }
     } finally {
       await admin.close();
     }
@@ -335,6 +356,7 @@ function printReport(totalSeconds: number): boolean {
   out.push('', 'Notes');
   out.push(`  open-loop sender lag, max ms: ${ORDER.map((t) => `${t} ${fmt(extras.openLoopMaxSendLagMs[t] ?? Number.NaN)}`).join(', ')}`);
   out.push(`  creating ${params.pods} pods (${params.podConcurrency} in flight): ${[SQLITE, ETCD].map((t) => `${t} ${fmt(extras.populatePodsPerSec[t] ?? Number.NaN, 0)}/s`).join(', ')}`);
+  for (const failure of extras.serverStartFailures) out.push(`  server start failed, retried: ${failure}`);
   out.push(`  LIST body bytes: ${ORDER.map((t) => `${t} ${extras.listBytes[t] ?? '-'}`).join(', ')} (etcd: keys + stored values)`);
 
   const goals: { name: string; target: string; valueMs: number; limitMs: number }[] = [

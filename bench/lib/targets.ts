@@ -1,7 +1,8 @@
 // What each benchmarked system must do, implemented for skiff (HTTP/2 with the admin certificate) and for etcd
 // itself (etcd3 client, keys and values as skiff stores them).
 import { CompareResult, CompareTarget, Etcd3 } from 'etcd3';
-import { expectStatus, H2Session, H2StatusError, type TlsIdentity } from './h2.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expectStatus, H2Session, H2StatusError, type H2Response, type TlsIdentity } from './h2.ts';
 import { configMapBody, podBody, storedConfigMap } from './objects.ts';
 
 export interface ListResult {
@@ -54,6 +55,22 @@ export class SkiffClient implements TargetClient {
     const body = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
     const response = await this.session.request('POST', '/api/v1/namespaces', body);
     if (response.status !== 201 && response.status !== 409) throw new H2StatusError('POST /api/v1/namespaces', response.status, response.body.toString('utf8'));
+  }
+
+  /**
+   * Waits until a (dry-run) create in the namespace is accepted: the server admits content only once the new
+   * namespace has reached its watch cache.
+   */
+  async waitUntilWritable(namespace: string, signal: AbortSignal): Promise<void> {
+    const path = `/api/v1/namespaces/${namespace}/configmaps?dryRun=All`;
+    let last: H2Response | undefined;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      signal.throwIfAborted();
+      last = await this.session.request('POST', path, configMapBody('probe'));
+      if (last.status === 201) return;
+      await sleep(50);
+    }
+    throw new H2StatusError(`POST ${path}`, last?.status ?? 0, last?.body.toString('utf8') ?? '');
   }
 
   async getConfigMap(namespace: string, name: string): Promise<void> {

@@ -69,7 +69,6 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
 
   await watchCache.start(signal);
   const api: ApiContext = { registry, stores, watchCache, backend, logger };
-  await bootstrap(api, opts);
 
   const compaction = opts.compaction ?? DEFAULT_COMPACTION;
   const compactTimer = setInterval(() => void compactOnce(backend, watchCache, compaction.keepRevisions, logger), compaction.intervalMs);
@@ -99,6 +98,7 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
     });
   });
   const port = (server.address() as AddressInfo).port;
+  await bootstrap(api, { ...opts, securePort: port });
   const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? '127.0.0.1' : opts.bindAddress;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info('API server listening', { url, datastore: backend.name });

@@ -306,25 +306,55 @@ export class WatchCache {
     return undefined;
   }
 
-  /** Load everything, then follow storage until the signal aborts. Resolves once loaded. */
-  async start(signal: AbortSignal): Promise<void> {
+  /** Every key under the root at one revision, grouped by cache. */
+  async #snapshot(): Promise<{ rev: number; byCache: Map<ResourceCache, Map<string, CachedObject>> }> {
     let rev = 0;
     let startKey: string | undefined;
+    const byCache = new Map<ResourceCache, Map<string, CachedObject>>(this.#caches.map((c) => [c, new Map()]));
     for (;;) {
       const page = await this.backend.list(this.root, { limit: 2000, ...(rev ? { revision: rev } : {}), ...(startKey ? { startKey } : {}) });
       rev = page.revision;
       for (const kv of page.items) {
         const cache = this.#cacheFor(kv.key);
-        cache?._load(kv.key, { key: kv.key, rv: kv.modRevision, obj: decodeStored(kv) });
+        if (cache) byCache.get(cache)!.set(kv.key, { key: kv.key, rv: kv.modRevision, obj: decodeStored(kv) });
       }
       if (!page.more || page.items.length === 0) break;
       startKey = page.items[page.items.length - 1]!.key + '\0';
     }
-    for (const c of this.#caches) c._reset(rev);
+    return { rev, byCache };
+  }
+
+  /** Load everything, then follow storage until the signal aborts. Resolves once loaded. */
+  async start(signal: AbortSignal): Promise<void> {
+    const { rev, byCache } = await this.#snapshot();
+    for (const [cache, items] of byCache) {
+      for (const [key, c] of items) cache._load(key, c);
+      cache._reset(rev);
+    }
     this.#advance(rev);
     this.#ready = true;
     for (const r of this.#readyWaiters.splice(0)) r();
     void this.#follow(rev, signal);
+  }
+
+  /**
+   * Storage compacted past the point this cache had reached (it fell far behind): read the current state and
+   * turn the difference into events, so watchers converge on it.
+   */
+  async #resync(): Promise<number> {
+    const { rev, byCache } = await this.#snapshot();
+    for (const [cache, fresh] of byCache) {
+      for (const [key, c] of fresh) {
+        const old = cache.items.get(key);
+        if (!old) cache._apply({ type: 'ADDED', key, rv: rev, object: c });
+        else if (old.rv !== c.rv) cache._apply({ type: 'MODIFIED', key, rv: rev, object: c, prev: old });
+      }
+      for (const [key, old] of [...cache.items]) {
+        if (!fresh.has(key)) cache._apply({ type: 'DELETED', key, rv: rev, object: { ...old, rv: rev }, prev: old });
+      }
+    }
+    this.#advance(rev);
+    return rev;
   }
 
   async #follow(afterRevision: number, signal: AbortSignal): Promise<void> {
@@ -348,8 +378,12 @@ export class WatchCache {
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof CompactedError) {
-          // We fell behind storage's history: reload everything and reset every window (watchers must re-list).
-          throw err;
+          try {
+            after = await this.#resync();
+          } catch {
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          continue;
         }
         await new Promise((r) => setTimeout(r, 200));
       }

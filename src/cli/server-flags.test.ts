@@ -25,6 +25,7 @@ describe('parseServerFlags', () => {
       serviceCIDR: '10.96.0.0/12',
       nodePortRange: [30000, 32767],
       logFormat: 'json',
+      compaction: { intervalMs: 300_000, keepRevisions: 1000 },
     });
   });
 
@@ -46,6 +47,8 @@ describe('parseServerFlags', () => {
         '--service-cluster-ip-range=10.100.0.0/16,fd00::/108',
         '--service-node-port-range', '31000-31999',
         '--log-format', 'text',
+        '--storage-compaction-interval', '1m30s',
+        '--storage-compaction-keep=10',
       ],
       user,
     );
@@ -58,6 +61,7 @@ describe('parseServerFlags', () => {
       serviceCIDR: '10.100.0.0/16,fd00::/108',
       nodePortRange: [31000, 31999],
       logFormat: 'text',
+      compaction: { intervalMs: 90_000, keepRevisions: 10 },
     });
   });
 
@@ -73,6 +77,9 @@ describe('parseServerFlags', () => {
     [['--service-cluster-ip-range', '10.96.0.0/33'], /"--service-cluster-ip-range"/],
     [['--service-node-port-range', '32767-30000'], /"--service-node-port-range"/],
     [['--service-node-port-range', '30000'], /"--service-node-port-range"/],
+    [['--storage-compaction-interval', '5'], /"--storage-compaction-interval": want a duration/],
+    [['--storage-compaction-interval', '0s'], /"--storage-compaction-interval"/],
+    [['--storage-compaction-keep', 'many'], /"--storage-compaction-keep": want a whole number/],
     [['--log-format', 'xml'], /"--log-format"/],
     [['--datastore-endpoint', '/var/db'], /"--datastore-endpoint"/],
   ];

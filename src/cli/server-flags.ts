@@ -17,6 +17,8 @@ export interface ServerFlags {
   serviceCIDR: string;
   nodePortRange: [number, number];
   logFormat: LogFormat;
+  /** Storage compaction: how often (ms) and how many revisions of history to keep. */
+  compaction: { intervalMs: number; keepRevisions: number };
 }
 
 /** What the defaults depend on, passed in so tests do not depend on who runs them. */
@@ -45,6 +47,8 @@ Flags:
       --service-cluster-ip-range CIDR     Service ClusterIP range (default 10.96.0.0/12)
       --service-node-port-range FROM-TO   NodePort range (default 30000-32767)
       --log-format text|json              (default text on a terminal, json otherwise)
+      --storage-compaction-interval DUR   how often storage history is compacted (default 5m)
+      --storage-compaction-keep N         revisions of history kept by compaction (default 1000)
   -h, --help                              help for server
 `;
 
@@ -57,6 +61,8 @@ const OPTIONS = {
   'service-cluster-ip-range': { type: 'string' },
   'service-node-port-range': { type: 'string' },
   'log-format': { type: 'string' },
+  'storage-compaction-interval': { type: 'string' },
+  'storage-compaction-keep': { type: 'string' },
 } as const;
 
 /** node:util parseArgs errors, reworded the way cobra-based tools (kubectl, k3s) say them. */
@@ -109,6 +115,18 @@ export function parsePortRange(value: string): [number, number] {
   return [from, to];
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go-style duration such as 500ms, 10s, 5m or 1h30m, in milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const total = parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+  if (!parts.length || parts.map((p) => p[0]).join('') !== value || total <= 0) {
+    throw new UsageError(`invalid argument "${value}" for "--${flag}": want a duration such as 10s, 5m or 1h`);
+  }
+  return total;
+}
+
 export function parseServerFlags(args: string[], env: ServerEnvironment): ServerFlags {
   let values: { [K in keyof typeof OPTIONS]?: string };
   try {
@@ -133,9 +151,18 @@ export function parseServerFlags(args: string[], env: ServerEnvironment): Server
     serviceCIDR: checkCIDR(values['service-cluster-ip-range'] ?? '10.96.0.0/12', 'service-cluster-ip-range'),
     nodePortRange: parsePortRange(values['service-node-port-range'] ?? '30000-32767'),
     logFormat,
+    compaction: {
+      intervalMs: parseDuration(values['storage-compaction-interval'] ?? '5m', 'storage-compaction-interval'),
+      keepRevisions: parseCount(values['storage-compaction-keep'] ?? '1000', 'storage-compaction-keep'),
+    },
   };
   if (values['advertise-address'] !== undefined) flags.advertiseAddress = parseIP(values['advertise-address'], 'advertise-address');
   return flags;
+}
+
+function parseCount(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}": want a whole number`);
+  return Number(value);
 }
 
 const isUnspecified = (ip: string) => ip === '0.0.0.0' || ip === '::';

@@ -61,6 +61,7 @@ export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> 
         nodePortRange: flags.nodePortRange,
         tls: { caPem: pki.caCertPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem },
         logger: createLogger('apiserver', { format: flags.logFormat }),
+        compaction: flags.compaction,
       },
       controller.signal,
     );
