@@ -1,5 +1,6 @@
 // A minimal HTTP/2 client for the benchmarks: one TLS session with the admin client certificate, many streams.
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 
 export interface TlsIdentity {
   server: string;
@@ -11,6 +12,8 @@ export interface TlsIdentity {
 export interface H2Response {
   status: number;
   body: Buffer;
+  /** From sending the request to its response headers. */
+  headersMs: number;
 }
 
 export class H2RequestError extends Error {
@@ -73,15 +76,20 @@ export class H2Session {
         return;
       }
       let status = 0;
+      let headersMs = 0;
+      const start = performance.now();
       const chunks: Buffer[] = [];
       stream.setTimeout(this.timeoutMs, () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         reject(new H2RequestError(`${method} ${path}: no complete answer within ${this.timeoutMs} ms`));
       });
-      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+        headersMs = performance.now() - start;
+      });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err) => reject(new H2RequestError(`${method} ${path}: ${err.message}`, { cause: err })));
-      stream.on('end', () => resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+      stream.on('end', () => resolve({ status, headersMs, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
       if (body) stream.end(body);
     });
   }
@@ -134,8 +142,8 @@ export class H2Session {
 }
 
 /** Sends a request and returns its body when the status is the expected one; otherwise throws H2StatusError. */
-export async function expectStatus(session: H2Session, expected: number, method: string, path: string, body?: Buffer): Promise<Buffer> {
+export async function expectStatus(session: H2Session, expected: number, method: string, path: string, body?: Buffer): Promise<H2Response> {
   const response = await session.request(method, path, body);
   if (response.status !== expected) throw new H2StatusError(`${method} ${path}`, response.status, response.body.toString('utf8'));
-  return response.body;
+  return response;
 }

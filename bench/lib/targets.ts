@@ -8,6 +8,8 @@ import { configMapBody, podBody, storedConfigMap } from './objects.ts';
 export interface ListResult {
   items: number;
   bytes: number;
+  /** Time to the response headers, where the protocol shows it. */
+  firstByteMs?: number;
 }
 
 export interface Watch {
@@ -79,13 +81,13 @@ export class SkiffClient implements TargetClient {
 
   async listPods(namespace: string, options: { limit?: number; count?: boolean }): Promise<ListResult> {
     const path = `/api/v1/namespaces/${namespace}/pods${options.limit ? `?limit=${options.limit}` : ''}`;
-    const body = await expectStatus(this.session, 200, 'GET', path);
+    const { body, headersMs } = await expectStatus(this.session, 200, 'GET', path);
     const items = options.count ? ((JSON.parse(body.toString('utf8')) as { items?: unknown[] }).items?.length ?? 0) : -1;
-    return { items, bytes: body.length };
+    return { items, bytes: body.length, firstByteMs: headersMs };
   }
 
   async listResourceVersion(path: string): Promise<string> {
-    const body = await expectStatus(this.session, 200, 'GET', path);
+    const { body } = await expectStatus(this.session, 200, 'GET', path);
     return String((JSON.parse(body.toString('utf8')) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '');
   }
 

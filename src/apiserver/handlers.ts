@@ -341,6 +341,8 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
     throw err;
   }
   res.writeHead(200, { 'Content-Type': neg.format === 'yaml' ? 'application/yaml' : 'application/json', 'Cache-Control': 'no-cache, private' });
+  // Clients (client-go, client-node) wait for the headers before they count a watch as started.
+  res.flushHeaders?.();
   const table = neg.as === 'Table' ? ctx.registry.table(type) : undefined;
   const includeObject = includeObjectOf(query);
   let headersSent = false;

@@ -21,6 +21,7 @@ export interface Res {
   writeHead(code: number, headers?: Record<string, string | number | string[]>): unknown;
   write(chunk: string | Buffer): boolean;
   end(chunk?: string | Buffer): unknown;
+  flushHeaders?(): void;
   on(event: 'close', listener: () => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
 }

@@ -8,6 +8,8 @@ import type { CachedObject, ResourceCache } from './watchcache.ts';
 import { cachedJson, decodeStored } from './watchcache.ts';
 import { StatusError, errors } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
+import { normalizeObject } from '../api/normalize.ts';
+import { schemaType } from '../api/schema.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -90,6 +92,15 @@ export class ResourceStore {
     return this.type.convertFromStorage ? JSON.stringify(this.present(c)) : cachedJson(c);
   }
 
+  /** What Go's encoder would leave out (empty omitempty maps, zero scalars, nulls) is left out. */
+  #normalize(obj: KObject): void {
+    if (this.#knownSchema) normalizeObject(this.type.schemaType, obj);
+  }
+
+  get #knownSchema(): boolean {
+    return schemaType(this.type.schemaType) !== undefined;
+  }
+
   #encode(obj: KObject): Uint8Array {
     return encodeForStorage(this.type.convertToStorage ? this.type.convertToStorage(clone(obj)) : obj);
   }
@@ -123,6 +134,7 @@ export class ResourceStore {
     else delete meta.generation;
     this.type.defaults?.(obj);
     this.type.prepareForCreate?.(obj, this.ctx.strategy);
+    this.#normalize(obj);
     const problems = this.type.validateCreate?.(obj) ?? [];
     if (problems.length) {
       this.ctx.afterServiceWrite?.(obj);
@@ -263,6 +275,7 @@ export class ResourceStore {
       this.type.defaults?.(next);
       this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
     }
+    this.#normalize(next);
     if (this.hasGeneration) {
       meta.generation = old.generation ?? 1;
       if (subresource !== 'status' && !deepEqual(specOf(next), specOf(current))) meta.generation += 1;
