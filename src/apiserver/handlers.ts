@@ -10,7 +10,7 @@ import { decodeProtobufAs, ProtobufDecodeError } from './protobuf.ts';
 import type { Logger } from '../log.ts';
 import type { RequestInfo } from './requestinfo.ts';
 import type { Req, Res } from './http.ts';
-import { drained, readBody, sendJson, sendRaw } from './http.ts';
+import { drained, readBody, sendBuffer, sendJson, sendRaw } from './http.ts';
 import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject } from './codec.ts';
 import { StatusError, errors } from './status.ts';
 import type { DeleteOptions, ResourceStore } from './store.ts';
@@ -228,16 +228,19 @@ async function list(ctx: ApiContext, type: ResourceType, store: ResourceStore, n
   if (neg.format === 'yaml') {
     return sendJson(res, 200, { apiVersion, kind: type.listKind, metadata: meta, items: items.map((c) => c.obj) }, 'yaml');
   }
-  // Lists are built from each object's cached JSON: no re-serialization of unchanged objects.
-  const head = `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
-  const parts: string[] = [head];
+  // Lists are built from each object's cached JSON bytes: no re-serialization of unchanged objects.
+  const head = Buffer.from(`{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`);
+  const parts: Buffer[] = [head];
   for (let i = 0; i < items.length; i++) {
-    if (i) parts.push(',');
+    if (i) parts.push(COMMA);
     parts.push(store.presentJson(items[i]!));
   }
-  parts.push(']}');
-  sendRaw(res, 200, parts.join(''), 'application/json');
+  parts.push(LIST_END);
+  sendBuffer(res, 200, Buffer.concat(parts), 'application/json');
 }
+
+const COMMA = Buffer.from(',');
+const LIST_END = Buffer.from(']}');
 
 async function listFromStorage(backend: Backend, keyPrefix: string, rv: number, limit: number, predicate: (o: KObject) => boolean, startKey?: string) {
   const items: CachedObject[] = [];
@@ -286,6 +289,12 @@ async function waitFor(cache: WatchCache, rv: number): Promise<void> {
 // ---- watch -------------------------------------------------------------------------------------------
 
 const DEFAULT_MIN_WATCH_SECONDS = 1800;
+const EVENT_HEAD = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+};
+const EVENT_END = Buffer.from('}\n');
 
 async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, query: URLSearchParams, req: Req, res: Res, name: string): Promise<void> {
   const neg = negotiate(req.headers.accept, true);
@@ -349,7 +358,7 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   const apiVersion = apiVersionOf(type);
   try {
     for await (const ev of events) {
-      let line: string;
+      let line: string | Buffer;
       if (ev.type === 'BOOKMARK') {
         if (!bookmarks) continue;
         const metadata: Record<string, unknown> = { resourceVersion: String(ev.rv) };
@@ -362,9 +371,9 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
       } else if (neg.as === 'PartialObjectMetadata' || neg.as === 'PartialObjectMetadataList') {
         line = JSON.stringify({ type: ev.type, object: partialMetadata(ev.object!.obj, neg.metaVersion) });
       } else {
-        line = `{"type":"${ev.type}","object":${store.presentJson(ev.object!)}}`;
+        line = Buffer.concat([EVENT_HEAD[ev.type], store.presentJson(ev.object!), EVENT_END]);
       }
-      if (!res.write(line + '\n')) await Promise.race([drained(res), new Promise((r) => ac.signal.addEventListener('abort', r, { once: true }))]);
+      if (!res.write(typeof line === 'string' ? line + '\n' : line)) await Promise.race([drained(res), new Promise((r) => ac.signal.addEventListener('abort', r, { once: true }))]);
       if (ac.signal.aborted) break;
     }
   } catch (err) {

@@ -47,7 +47,10 @@ export function sendJson(res: Res, code: number, body: unknown, format: 'json' |
 }
 
 export function sendRaw(res: Res, code: number, text: string, contentType: string, extraHeaders: Record<string, string | string[]> = {}): void {
-  const buf = Buffer.from(text);
+  sendBuffer(res, code, Buffer.from(text), contentType, extraHeaders);
+}
+
+export function sendBuffer(res: Res, code: number, buf: Buffer, contentType: string, extraHeaders: Record<string, string | string[]> = {}): void {
   res.writeHead(code, { ...COMMON_HEADERS, 'Content-Type': contentType, 'Content-Length': buf.length, ...extraHeaders });
   res.end(buf);
 }

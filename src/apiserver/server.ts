@@ -21,6 +21,7 @@ import { StatusError, errors } from './status.ts';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregatedDiscovery, legacyAPIGroup, legacyAPIGroupList, legacyAPIResourceList, legacyAPIVersions } from './discovery.ts';
 import { parseAccept } from './codec.ts';
 import { versionInfo } from './version.ts';
+import { serveOpenAPI } from './openapi.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -177,7 +178,7 @@ async function handle(api: ApiContext, authenticator: Authenticator, authorizer:
   const path = url.pathname;
   let info: RequestInfo | undefined;
   try {
-    const user: UserInfo | undefined = await authenticator.authenticate(req as never);
+    const user = await authenticateOnce(authenticator, req);
     const base = '/' + (path.split('/')[1] ?? '');
     if (PUBLIC_PATHS.has(base)) return servePublic(api, base, path, url.searchParams, res);
     if (!user) throw errors.unauthorized();
@@ -202,6 +203,18 @@ async function handle(api: ApiContext, authenticator: Authenticator, authorizer:
   } finally {
     api.logger.debug('request', { method: req.method, path, verb: info?.verb, code: res.statusCode, ms: Math.round(performance.now() - started) });
   }
+}
+
+// A client certificate is fixed for a connection: verify it once per HTTP/2 session or HTTP/1.1 socket.
+const connectionUsers = new WeakMap<object, UserInfo | null>();
+
+async function authenticateOnce(authenticator: Authenticator, req: Req): Promise<UserInfo | undefined> {
+  const conn = ((req as { stream?: { session?: object } }).stream?.session ?? req.socket) as object;
+  const known = connectionUsers.get(conn);
+  if (known !== undefined) return known ?? undefined;
+  const user = await authenticator.authenticate(req as never);
+  connectionUsers.set(conn, user ?? null);
+  return user;
 }
 
 function forbidden(user: UserInfo, info: RequestInfo): StatusError {
@@ -240,6 +253,13 @@ function serveDiscovery(api: ApiContext, serverAddress: string, info: RequestInf
   const notFound = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
   if (info.verb !== 'get') throw errors.methodNotSupported('', '', info.verb);
   const clean = path.replace(/\/+$/, '');
+  if (clean === '/openapi' || clean.startsWith('/openapi/')) {
+    const query = new URL(req.url ?? '/', 'https://skiff.invalid').searchParams;
+    const answer = serveOpenAPI(clean, query, req.headers.accept, registry, req.headers['if-none-match']);
+    res.writeHead(answer.status, { ...answer.headers, 'Content-Length': answer.body.length });
+    res.end(answer.body);
+    return;
+  }
   if (clean === '/api' || clean === '/apis') {
     const core = clean === '/api';
     const agg = wantsAggregated(req.headers.accept);

@@ -5,7 +5,7 @@ import { KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../stor
 import type { FieldError, KObject, ResourceType, StrategyContext } from '../api/types.ts';
 import { apiVersionOf, objectKey, storagePrefix } from '../api/registry.ts';
 import type { CachedObject, ResourceCache } from './watchcache.ts';
-import { cachedJson, decodeStored } from './watchcache.ts';
+import { cachedBuffer, decodeStored } from './watchcache.ts';
 import { StatusError, errors } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
 import { normalizeObject } from '../api/normalize.ts';
@@ -37,10 +37,11 @@ const MAX_CONFLICT_RETRIES = 8;
 
 const encoder = new TextEncoder();
 
+/** Stored JSON: apiVersion, kind and metadata first (the watch cache relies on it), no resourceVersion. */
 function encodeForStorage(obj: KObject): Uint8Array {
-  const meta = obj.metadata ?? {};
-  const { resourceVersion: _rv, selfLink: _sl, ...rest } = meta;
-  return encoder.encode(JSON.stringify({ ...obj, metadata: rest }));
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  const { resourceVersion: _rv, selfLink: _sl, ...meta } = metadata ?? {};
+  return encoder.encode(JSON.stringify({ apiVersion, kind, metadata: meta, ...rest }));
 }
 
 export class ResourceStore {
@@ -87,9 +88,9 @@ export class ResourceStore {
     return this.type.convertFromStorage ? this.#withTypeMeta(clone(c.obj)) : c.obj;
   }
 
-  /** JSON of a cached object in this resource's version (the cache's own JSON when no conversion is needed). */
-  presentJson(c: CachedObject): string {
-    return this.type.convertFromStorage ? JSON.stringify(this.present(c)) : cachedJson(c);
+  /** JSON of a cached object in this resource's version (the cache's own bytes when no conversion is needed). */
+  presentJson(c: CachedObject): Buffer {
+    return this.type.convertFromStorage ? Buffer.from(JSON.stringify(this.present(c))) : cachedBuffer(c);
   }
 
   /** What Go's encoder would leave out (empty omitempty maps, zero scalars, nulls) is left out. */
@@ -140,7 +141,7 @@ export class ResourceStore {
       this.ctx.afterServiceWrite?.(obj);
       throw this.#invalid(obj, problems);
     }
-    if (this.type.namespaced) this.#checkNamespace(namespace, obj);
+    if (this.type.namespaced) await this.#checkNamespace(namespace, obj);
     if (opts.dryRun) {
       this.ctx.afterServiceWrite?.(obj);
       return obj;
@@ -158,12 +159,18 @@ export class ResourceStore {
   }
 
   /** Upstream's NamespaceLifecycle admission: no new content in absent or terminating namespaces. */
-  #checkNamespace(namespace: string, obj: KObject): void {
+  async #checkNamespace(namespace: string, obj: KObject): Promise<void> {
     const nsCache = this.ctx.namespaces();
     if (!nsCache) return;
-    const ns = nsCache.items.get(`/registry/namespaces/${namespace}`);
-    if (!ns) throw errors.notFound('namespaces', '', namespace);
-    if (ns.obj.metadata?.deletionTimestamp || ns.obj['status']?.phase === 'Terminating') {
+    const key = `/registry/namespaces/${namespace}`;
+    let ns = nsCache.items.get(key)?.obj;
+    if (!ns) {
+      // The cache may not have seen a namespace created a moment ago: ask storage, as upstream's admission does.
+      const kv = await this.ctx.backend.get(key);
+      if (!kv) throw errors.notFound('namespaces', '', namespace);
+      ns = decodeStored(kv);
+    }
+    if (ns.metadata?.deletionTimestamp || ns['status']?.phase === 'Terminating') {
       throw new StatusError(
         403,
         'Forbidden',

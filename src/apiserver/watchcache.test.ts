@@ -139,3 +139,15 @@ describe('WatchCache', () => {
     ac.abort();
   });
 });
+
+describe('storedJsonWithRV', () => {
+  test('puts the resourceVersion into the top-level metadata only', async () => {
+    const { storedJsonWithRV } = await import('./watchcache.ts');
+    const first = storedJsonWithRV(enc({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { x: '"metadata":{' } }), 7);
+    assert.deepEqual(JSON.parse(first!.toString()), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: '7', name: 'a' }, data: { x: '"metadata":{' } });
+    const empty = storedJsonWithRV(enc({ kind: 'X', metadata: {} }), 3);
+    assert.deepEqual(JSON.parse(empty!.toString()), { kind: 'X', metadata: { resourceVersion: '3' } });
+    // A nested metadata before the object's own (older layouts) is not mistaken for it.
+    assert.equal(storedJsonWithRV(enc({ spec: { template: { metadata: {} } }, metadata: { name: 'a' } }), 3), undefined);
+  });
+});

@@ -11,8 +11,8 @@ export interface CachedObject {
   key: string;
   rv: number;
   obj: KObject;
-  /** JSON of obj, made once on first need. */
-  json?: string;
+  /** JSON of obj, made once on first need (or taken from the stored bytes). */
+  buf?: Buffer;
 }
 
 export interface CacheEvent {
@@ -72,8 +72,47 @@ export function decodeStored(kv: KeyValue, rv = kv.modRevision): KObject {
   return obj;
 }
 
-export function cachedJson(c: CachedObject): string {
-  return (c.json ??= JSON.stringify(c.obj));
+export function cachedBuffer(c: CachedObject): Buffer {
+  return (c.buf ??= Buffer.from(JSON.stringify(c.obj)));
+}
+
+const METADATA = Buffer.from('"metadata":{');
+
+/**
+ * The stored JSON with its resourceVersion put back, without a parse/stringify round trip. Storage writes
+ * metadata first (after apiVersion and kind), so the first `"metadata":{` is the object's own.
+ */
+export function storedJsonWithRV(value: Uint8Array, rv: number): Buffer | undefined {
+  const buf = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const i = buf.indexOf(METADATA);
+  if (i < 0 || i > 512 || depthAt(buf, i) !== 1) return undefined;
+  const at = i + METADATA.length;
+  const insert = Buffer.from(`"resourceVersion":"${rv}"${buf[at] === 0x7d ? '' : ','}`);
+  return Buffer.concat([buf.subarray(0, at), insert, buf.subarray(at)]);
+}
+
+/** Object nesting depth at byte offset `end` of a JSON text (strings skipped). */
+function depthAt(buf: Buffer, end: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < end; i++) {
+    const b = buf[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x7b || b === 0x5b) depth++;
+    else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return depth;
+}
+
+/** A cache entry from a storage key/value (rv: the revision to show, the tombstone's for deletes). */
+export function cachedFromStored(kv: KeyValue, rv = kv.modRevision, key = kv.key): CachedObject {
+  const c: CachedObject = { key, rv, obj: decodeStored(kv, rv) };
+  const buf = storedJsonWithRV(kv.value, rv);
+  if (buf) c.buf = buf;
+  return c;
 }
 
 /** One resource's cached state and event window. */
@@ -316,7 +355,7 @@ export class WatchCache {
       rev = page.revision;
       for (const kv of page.items) {
         const cache = this.#cacheFor(kv.key);
-        if (cache) byCache.get(cache)!.set(kv.key, { key: kv.key, rv: kv.modRevision, obj: decodeStored(kv) });
+        if (cache) byCache.get(cache)!.set(kv.key, cachedFromStored(kv));
       }
       if (!page.more || page.items.length === 0) break;
       startKey = page.items[page.items.length - 1]!.key + '\0';
@@ -350,7 +389,7 @@ export class WatchCache {
         else if (old.rv !== c.rv) cache._apply({ type: 'MODIFIED', key, rv: rev, object: c, prev: old });
       }
       for (const [key, old] of [...cache.items]) {
-        if (!fresh.has(key)) cache._apply({ type: 'DELETED', key, rv: rev, object: { ...old, rv: rev }, prev: old });
+        if (!fresh.has(key)) cache._apply({ type: 'DELETED', key, rv: rev, object: { key, rv: rev, obj: { ...old.obj, metadata: { ...old.obj.metadata, resourceVersion: String(rev) } } }, prev: old });
       }
     }
     this.#advance(rev);
@@ -365,10 +404,7 @@ export class WatchCache {
           const cache = this.#cacheFor(ev.kv.key);
           if (cache) {
             const prevCached = cache.items.get(ev.kv.key);
-            const object: CachedObject =
-              ev.type === 'delete'
-                ? { key: ev.kv.key, rv: ev.kv.modRevision, obj: decodeStored(ev.prev ?? ev.kv, ev.kv.modRevision) }
-                : { key: ev.kv.key, rv: ev.kv.modRevision, obj: decodeStored(ev.kv) };
+            const object = ev.type === 'delete' ? cachedFromStored(ev.prev ?? ev.kv, ev.kv.modRevision, ev.kv.key) : cachedFromStored(ev.kv);
             const type: EventType = ev.type === 'delete' ? 'DELETED' : prevCached ? 'MODIFIED' : 'ADDED';
             cache._apply({ type, key: ev.kv.key, rv: ev.kv.modRevision, object, ...(prevCached ? { prev: prevCached } : {}) });
           }
