@@ -230,17 +230,24 @@ async function list(ctx: ApiContext, type: ResourceType, store: ResourceStore, n
   }
   // Lists are built from each object's cached JSON bytes: no re-serialization of unchanged objects.
   const head = Buffer.from(`{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`);
-  const parts: Buffer[] = [head];
-  for (let i = 0; i < items.length; i++) {
-    if (i) parts.push(COMMA);
-    parts.push(store.presentJson(items[i]!));
-  }
-  parts.push(LIST_END);
-  sendBuffer(res, 200, Buffer.concat(parts), 'application/json');
+  sendBuffer(res, 200, joinJson(head, items.map((c) => store.presentJson(c)), LIST_END), 'application/json');
 }
 
-const COMMA = Buffer.from(',');
 const LIST_END = Buffer.from(']}');
+
+/** head + items separated by commas + tail, copied once into one buffer. */
+function joinJson(head: Buffer, items: Buffer[], tail: Buffer): Buffer {
+  let total = head.length + tail.length + Math.max(0, items.length - 1);
+  for (const b of items) total += b.length;
+  const out = Buffer.allocUnsafe(total);
+  let off = head.copy(out, 0);
+  for (let i = 0; i < items.length; i++) {
+    if (i) out[off++] = 0x2c;
+    off += items[i]!.copy(out, off);
+  }
+  tail.copy(out, off);
+  return out;
+}
 
 async function listFromStorage(backend: Backend, keyPrefix: string, rv: number, limit: number, predicate: (o: KObject) => boolean, startKey?: string) {
   const items: CachedObject[] = [];
