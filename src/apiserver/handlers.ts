@@ -8,6 +8,9 @@ import { apiVersionOf } from '../api/registry.ts';
 import { findUnknownFields, pruneUnknownFields } from '../api/fieldcheck.ts';
 import { decodeProtobufAs, ProtobufDecodeError } from './protobuf.ts';
 import type { Logger } from '../log.ts';
+import type { Authorizer } from './authz.ts';
+import type { UserInfo } from './authn.ts';
+import { answerReview } from './reviews.ts';
 import type { RequestInfo } from './requestinfo.ts';
 import type { Req, Res } from './http.ts';
 import { drained, readBody, sendBuffer, sendJson, sendRaw } from './http.ts';
@@ -23,6 +26,7 @@ import { compilePredicate } from './predicate.ts';
 import { labelSelectorToString, labelSelectorFromObject } from './selectors.ts';
 
 export interface ApiContext {
+  authorizer: Authorizer;
   registry: Registry;
   stores: Map<ResourceType, ResourceStore>;
   watchCache: WatchCache;
@@ -32,11 +36,11 @@ export interface ApiContext {
 
 const notFoundResource = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 
-export async function handleResourceRequest(ctx: ApiContext, info: RequestInfo, query: URLSearchParams, req: Req, res: Res): Promise<void> {
+export async function handleResourceRequest(ctx: ApiContext, info: RequestInfo, query: URLSearchParams, req: Req, res: Res, user: UserInfo): Promise<void> {
   const type = ctx.registry.get(info.group, info.version, info.resource);
   if (!type) throw notFoundResource();
   const store = ctx.stores.get(type);
-  if (!store) throw notFoundResource();
+  if (!store) return review(ctx, type, info, query, req, res, user);
   const namespace = type.namespaced ? info.namespace : '';
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw notFoundResource();
   if (!type.namespaced && info.namespace && info.resource !== 'namespaces') throw notFoundResource();
@@ -64,6 +68,15 @@ export async function handleResourceRequest(ctx: ApiContext, info: RequestInfo, 
     default:
       throw errors.methodNotSupported(type.plural, type.group, info.verb);
   }
+}
+
+/** Create-only review resources (access reviews, whoami): answered, never stored. */
+async function review(ctx: ApiContext, type: ResourceType, info: RequestInfo, query: URLSearchParams, req: Req, res: Res, user: UserInfo): Promise<void> {
+  if (info.verb !== 'create' || info.name) throw errors.methodNotSupported(type.plural, type.group, info.verb);
+  const body = decodeBody(type, req, await readBody(req), query, res);
+  const answer = await answerReview(type, body, { user, authorizer: ctx.authorizer, namespace: info.namespace });
+  if (!answer) throw notFoundResource();
+  sendJson(res, 201, answer, negotiate(req.headers.accept, false).format);
 }
 
 async function handleSubresource(ctx: ApiContext, type: ResourceType, store: ResourceStore, info: RequestInfo, namespace: string, query: URLSearchParams, req: Req, res: Res): Promise<void> {

@@ -69,14 +69,14 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   storeCtx.afterServiceWrite = (obj) => allocator.settle(obj);
 
   await watchCache.start(signal);
-  const api: ApiContext = { registry, stores, watchCache, backend, logger };
+  const authorizer: Authorizer = new AllowAuthenticated();
+  const api: ApiContext = { registry, stores, watchCache, backend, logger, authorizer };
 
   const compaction = opts.compaction ?? DEFAULT_COMPACTION;
   const compactTimer = setInterval(() => void compactOnce(backend, watchCache, compaction.keepRevisions, logger), compaction.intervalMs);
   const bookmarkTimer = setInterval(() => watchCache.bookmark(), BOOKMARK_INTERVAL_MS);
 
   const authenticator: Authenticator = new X509Authenticator({ ca: opts.tls.caPem });
-  const authorizer: Authorizer = new AllowAuthenticated();
   const server = http2.createSecureServer({
     allowHTTP1: true,
     cert: opts.tls.certPem,
@@ -88,7 +88,7 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   });
   const serverAddress = `${opts.advertiseAddress ?? opts.bindAddress}:${opts.securePort}`;
   server.on('request', (req: Req, res: Res) => {
-    void handle(api, authenticator, authorizer, serverAddress, req, res);
+    void handle(api, authenticator, serverAddress, req, res);
   });
   server.on('sessionError', (err) => logger.debug('http2 session error', { error: err }));
   await new Promise<void>((resolve, reject) => {
@@ -172,7 +172,7 @@ function splitApiVersion(apiVersion: string): [string, string] {
   return i < 0 ? ['', apiVersion] : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
 }
 
-async function handle(api: ApiContext, authenticator: Authenticator, authorizer: Authorizer, serverAddress: string, req: Req, res: Res): Promise<void> {
+async function handle(api: ApiContext, authenticator: Authenticator, serverAddress: string, req: Req, res: Res): Promise<void> {
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'https://skiff.invalid');
   const path = url.pathname;
@@ -183,7 +183,7 @@ async function handle(api: ApiContext, authenticator: Authenticator, authorizer:
     if (PUBLIC_PATHS.has(base)) return servePublic(api, base, path, url.searchParams, res);
     if (!user) throw errors.unauthorized();
     info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-    const decision = await authorizer.authorize({
+    const decision = await api.authorizer.authorize({
       user,
       verb: info.verb,
       apiGroup: info.group,
@@ -195,7 +195,7 @@ async function handle(api: ApiContext, authenticator: Authenticator, authorizer:
       resourceRequest: info.isResourceRequest,
     });
     if (!decision.allowed) throw forbidden(user, info);
-    if (info.isResourceRequest) await handleResourceRequest(api, info, url.searchParams, req, res);
+    if (info.isResourceRequest) await handleResourceRequest(api, info, url.searchParams, req, res, user);
     else serveDiscovery(api, serverAddress, info, path, req, res);
   } catch (err) {
     if (!(err instanceof StatusError)) api.logger.error('request failed', { method: req.method, path, error: err });

@@ -151,3 +151,21 @@ describe('storedJsonWithRV', () => {
     assert.equal(storedJsonWithRV(enc({ spec: { template: { metadata: {} } }, metadata: { name: 'a' } }), 3), undefined);
   });
 });
+
+describe('WatchCache.registerLive', () => {
+  test('a prefix registered while running loads what exists and follows what comes', async () => {
+    const { backend, cache, ac } = await setup();
+    await backend.create('/registry/example.com/widgets/a/one', enc({ kind: 'Widget', metadata: { name: 'one', namespace: 'a' } }));
+    await cache.start(ac.signal);
+    const widgets = await cache.registerLive('/registry/example.com/widgets/');
+    assert.deepEqual([...widgets.items.values()].map((c) => c.obj.metadata?.name), ['one']);
+    await backend.create('/registry/example.com/widgets/a/two', enc({ kind: 'Widget', metadata: { name: 'two', namespace: 'a' } }));
+    await cache.sync();
+    assert.deepEqual(widgets.list('/registry/example.com/widgets/', () => true).items.map((c) => c.obj.metadata?.name), ['one', 'two']);
+    cache.unregister('/registry/example.com/widgets/');
+    await backend.create('/registry/example.com/widgets/a/three', enc({ kind: 'Widget', metadata: { name: 'three', namespace: 'a' } }));
+    await cache.sync();
+    assert.equal(widgets.items.size, 2);
+    ac.abort();
+  });
+});

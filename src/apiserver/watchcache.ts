@@ -129,12 +129,28 @@ export class ResourceCache {
     this.#window = window;
   }
 
+  #held: CacheEvent[] | undefined;
+
   /** Called by the WatchCache; not for other callers. */
   _reset(rv: number): void {
     this.#oldestRV = rv;
   }
 
+  _hold(into: CacheEvent[]): void {
+    this.#held = into;
+  }
+
+  _release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const ev of held) if (ev.rv > this.#oldestRV) this._apply(ev);
+  }
+
   _apply(ev: CacheEvent): void {
+    if (this.#held) {
+      this.#held.push(ev);
+      return;
+    }
     if (ev.type === 'DELETED') this.items.delete(ev.key);
     else this.items.set(ev.key, ev.object);
     if (ev.type !== 'MODIFIED') this.#sorted = undefined;
@@ -338,6 +354,39 @@ export class WatchCache {
     // Longest prefix first, so /registry/services/specs/ wins over a hypothetical /registry/services/.
     this.#caches.sort((a, b) => b.prefix.length - a.prefix.length);
     return c;
+  }
+
+  /**
+   * Register a prefix while the cache is running (a CustomResourceDefinition became established): its
+   * current objects are read at the revision the cache has reached, and events after it follow as usual.
+   */
+  async registerLive(prefix: string, window?: number): Promise<ResourceCache> {
+    if (!this.#ready) return this.register(prefix, window);
+    const existing = this.#caches.find((c) => c.prefix === prefix);
+    if (existing) return existing;
+    const c = new ResourceCache(prefix, this, window);
+    const rev = this.#revision;
+    // Events after rev arrive while the snapshot is read: hold them, then apply them on top of it.
+    const held: CacheEvent[] = [];
+    c._hold(held);
+    this.#caches.push(c);
+    this.#caches.sort((a, b) => b.prefix.length - a.prefix.length);
+    let startKey: string | undefined;
+    for (;;) {
+      const page = await this.backend.list(prefix, { limit: 2000, revision: rev, ...(startKey ? { startKey } : {}) });
+      for (const kv of page.items) c._load(kv.key, cachedFromStored(kv));
+      if (!page.more || page.items.length === 0) break;
+      startKey = page.items[page.items.length - 1]!.key + '\0';
+    }
+    c._reset(rev);
+    c._release();
+    return c;
+  }
+
+  /** Forget a prefix (its CustomResourceDefinition was deleted). */
+  unregister(prefix: string): void {
+    const i = this.#caches.findIndex((c) => c.prefix === prefix);
+    if (i >= 0) this.#caches.splice(i, 1);
   }
 
   #cacheFor(key: string): ResourceCache | undefined {
