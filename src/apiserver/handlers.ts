@@ -11,7 +11,9 @@ import type { Logger } from '../log.ts';
 import type { Authorizer } from './authz.ts';
 import type { UserInfo } from './authn.ts';
 import { answerReview } from './reviews.ts';
-import type { RequestInfo } from './requestinfo.ts';
+import { queryBool, type RequestInfo } from './requestinfo.ts';
+import { applyStrategicMergePatch, StrategicMergePatchError } from './patch/strategic.ts';
+import { schemaType } from '../api/schema.ts';
 import type { Req, Res } from './http.ts';
 import { drained, readBody, sendBuffer, sendJson, sendRaw } from './http.ts';
 import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject } from './codec.ts';
@@ -327,9 +329,9 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   const rvParam = query.get('resourceVersion') ?? '';
   const rv = parseRV(rvParam);
   const match = query.get('resourceVersionMatch') ?? '';
-  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const bookmarks = queryBool(query.get('allowWatchBookmarks')) === true;
   const sie = query.get('sendInitialEvents');
-  const sendInitial = sie === 'true' ? true : sie === 'false' ? false : undefined;
+  const sendInitial = queryBool(sie);
   if (sendInitial !== undefined) {
     if (match !== 'NotOlderThan') {
       throw invalidListOptions('resourceVersionMatch', match, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", 'FieldValueForbidden', 'Forbidden');
@@ -432,22 +434,28 @@ async function update(ctx: ApiContext, type: ResourceType, store: ResourceStore,
   sendObject(ctx, type, res, req, query, updated);
 }
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'];
+const SMP = 'application/strategic-merge-patch+json';
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', SMP];
 
-function unsupportedPatch(mt: string): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`, {}, { cause: mt });
+/** The patch types a resource accepts: strategic merge patch needs a built-in schema (not for custom resources). */
+function patchTypesFor(type: ResourceType): string[] {
+  return schemaType(type.schemaType) ? PATCH_TYPES : PATCH_TYPES.filter((t) => t !== SMP);
+}
+
+function unsupportedPatch(type: ResourceType, mt: string): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${patchTypesFor(type).join(', ')}`, {}, { cause: mt });
 }
 
 async function patch(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, subresource: '' | 'status', query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const mt = mediaTypeOf(req.headers['content-type']);
-  if (!PATCH_TYPES.includes(mt)) throw unsupportedPatch(mt);
+  if (!patchTypesFor(type).includes(mt)) throw unsupportedPatch(type, mt);
   const body = await readBody(req);
   const patchDoc = decodePatch(mt, parsePatchBody(body), fieldValidation(query), res);
   const updated = await store.guaranteedUpdate(
     namespace,
     name,
     (current) => {
-      const patched = applyPatch(mt, current, patchDoc);
+      const patched = applyPatch(mt, current, patchDoc, type.schemaType);
       checkTypeMeta(type, patched);
       checkFields(type, patched, query, res);
       const wantRV = patched.metadata?.resourceVersion;
@@ -472,6 +480,7 @@ function parsePatchBody(body: Buffer): unknown {
 
 /** Checks a patch body's shape as kube-apiserver does before applying it (400s, 413, Strict warnings). */
 function decodePatch(mt: string, patchDoc: unknown, mode: FieldValidation, res: Res): unknown {
+  if (mt === SMP) return patchDoc; // shape errors come from applying it, as upstream reports them
   if (mt === 'application/merge-patch+json') {
     const problem = mergePatchBodyError(patchDoc, mode);
     if (problem) throw errors.badRequest(problem);
@@ -490,7 +499,15 @@ function decodePatch(mt: string, patchDoc: unknown, mode: FieldValidation, res: 
   }
 }
 
-function applyPatch(mt: string, current: KObject, patchDoc: unknown): KObject {
+function applyPatch(mt: string, current: KObject, patchDoc: unknown, typeName: string): KObject {
+  if (mt === SMP) {
+    try {
+      return applyStrategicMergePatch(current, patchDoc, typeName);
+    } catch (err) {
+      if (err instanceof StrategicMergePatchError) throw err.toStatusError();
+      throw err;
+    }
+  }
   if (mt === 'application/merge-patch+json') {
     const out = applyMergePatch(current, patchDoc, { kubernetes: true });
     if (out === null || typeof out !== 'object' || Array.isArray(out)) throw errors.badRequest('the patch must produce an object');
@@ -525,7 +542,7 @@ function decodeDeleteOptions(req: Req, body: Buffer, query: URLSearchParams): De
   if (policy) opts['propagationPolicy'] = policy;
   if (query.getAll('dryRun').length) opts['dryRun'] = query.getAll('dryRun');
   const orphan = query.get('orphanDependents');
-  if (orphan !== null) opts['orphanDependents'] = orphan === 'true';
+  if (orphan !== null) opts['orphanDependents'] = queryBool(orphan) === true;
   const pp = opts['propagationPolicy'];
   if (pp !== undefined && pp !== 'Background' && pp !== 'Foreground' && pp !== 'Orphan') {
     throw invalidDeleteOptions('propagationPolicy', pp, 'FieldValueNotSupported', `Unsupported value: "${pp}": supported values: "Foreground", "Background", "Orphan", "nil"`);
@@ -602,7 +619,7 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   if (info.verb === 'get') return sendJson(res, 200, toScale(type, await store.get(namespace, name)), negotiate(req.headers.accept, false).format);
   if (info.verb !== 'update' && info.verb !== 'patch') throw errors.methodNotSupported(`${type.plural}/scale`, type.group, info.verb);
   const mt = mediaTypeOf(req.headers['content-type']);
-  if (info.verb === 'patch' && !PATCH_TYPES.includes(mt)) throw unsupportedPatch(mt);
+  if (info.verb === 'patch' && !PATCH_TYPES.includes(mt)) throw unsupportedPatch(type, mt);
   const body = await readBody(req);
   const patchDoc = info.verb === 'patch' ? decodePatch(mt, parsePatchBody(body), fieldValidation(query), res) : undefined;
   const putScale = info.verb === 'update' ? decodeObject(body, req.headers['content-type']).obj : undefined;
@@ -611,7 +628,7 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
     name,
     (current) => {
       const currentScale = toScale(type, current);
-      const wanted = putScale ?? applyPatch(mt, currentScale, patchDoc);
+      const wanted = putScale ?? applyPatch(mt, currentScale, patchDoc, 'io.k8s.api.autoscaling.v1.Scale');
       const wantRV = wanted.metadata?.resourceVersion;
       if (wantRV && wantRV !== current.metadata?.resourceVersion) {
         throw errors.conflict(type.plural, type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');

@@ -17,7 +17,15 @@ export interface RequestInfo {
   parts: string[];
 }
 
-const truthy = (v: string | null) => v === 'true' || v === '1';
+/** Query booleans as Go's strconv.ParseBool reads them (Python's client sends "True"). */
+export function queryBool(v: string | null): boolean | undefined {
+  if (v === null) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+const truthy = (v: string | null) => queryBool(v) === true;
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const info: RequestInfo = {

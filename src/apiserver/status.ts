@@ -40,7 +40,8 @@ export class StatusError extends Error {
     super(message, options);
   }
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    if (this.reason) s.reason = this.reason; // Go leaves an empty reason out
     if (this.details) s.details = this.details;
     return s;
   }
