@@ -16,7 +16,8 @@ import { applyStrategicMergePatch, StrategicMergePatchError } from './patch/stra
 import { schemaType } from '../api/schema.ts';
 import type { Req, Res } from './http.ts';
 import { drained, readBody, sendBuffer, sendJson, sendRaw } from './http.ts';
-import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject } from './codec.ts';
+import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject, parseYamlOrJson } from './codec.ts';
+import { applyObject, conflictStatus, managerOrUserAgent } from './apply/index.ts';
 import { StatusError, errors } from './status.ts';
 import type { DeleteOptions, ResourceStore } from './store.ts';
 import type { CachedObject, WatchCache, WatchOutEvent } from './watchcache.ts';
@@ -415,27 +416,28 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
 
 async function create(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const obj = decodeBody(type, req, await readBody(req), query, res);
-  const created = await store.create(namespace, obj, { dryRun: isDryRun(query), ...fieldManagerOf(query) });
+  const created = await store.create(namespace, obj, { dryRun: isDryRun(query), ...fieldManagerOf(query, req) });
   sendObject(ctx, type, res, req, query, created, 201);
 }
 
-function fieldManagerOf(query: URLSearchParams): { fieldManager?: string } {
+/** The manager this write's fields are recorded under: ?fieldManager=, else the user agent's program name. */
+function fieldManagerOf(query: URLSearchParams, req: Req): { manager: string } {
   const m = query.get('fieldManager');
-  if (m === null) return {};
-  if (m.length > 128) {
+  if (m !== null && m.length > 128) {
     throw new StatusError(422, 'Invalid', `fieldManager: Invalid value: ${JSON.stringify(m)}: must be no more than 128 characters`, { causes: [{ reason: 'FieldValueInvalid', field: 'fieldManager', message: 'must be no more than 128 characters' }] });
   }
-  return { fieldManager: m };
+  return { manager: managerOrUserAgent(m ?? undefined, req.headers['user-agent']) };
 }
 
 async function update(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, subresource: '' | 'status', query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const obj = decodeBody(type, req, await readBody(req), query, res);
-  const updated = await store.update(namespace, name, obj, subresource, { dryRun: isDryRun(query), ...fieldManagerOf(query) });
+  const updated = await store.update(namespace, name, obj, subresource, { dryRun: isDryRun(query), ...fieldManagerOf(query, req) });
   sendObject(ctx, type, res, req, query, updated);
 }
 
 const SMP = 'application/strategic-merge-patch+json';
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', SMP];
+const APPLY = 'application/apply-patch+yaml';
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', SMP, APPLY];
 
 /** The patch types a resource accepts: strategic merge patch needs a built-in schema (not for custom resources). */
 function patchTypesFor(type: ResourceType): string[] {
@@ -448,6 +450,7 @@ function unsupportedPatch(type: ResourceType, mt: string): StatusError {
 
 async function patch(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, subresource: '' | 'status', query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const mt = mediaTypeOf(req.headers['content-type']);
+  if (mt === APPLY) return apply(ctx, type, store, namespace, name, subresource, query, req, res);
   if (!patchTypesFor(type).includes(mt)) throw unsupportedPatch(type, mt);
   const body = await readBody(req);
   const patchDoc = decodePatch(mt, parsePatchBody(body), fieldValidation(query), res);
@@ -464,9 +467,54 @@ async function patch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
       }
       return patched;
     },
-    { dryRun: isDryRun(query), subresource, ...fieldManagerOf(query) },
+    { dryRun: isDryRun(query), subresource, ...fieldManagerOf(query, req) },
   );
   sendObject(ctx, type, res, req, query, updated);
+}
+
+/**
+ * Server-side apply: the configuration merged onto the live object by field ownership; creates the
+ * object when it is absent (201).
+ */
+async function apply(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, subresource: '' | 'status', query: URLSearchParams, req: Req, res: Res): Promise<void> {
+  const manager = query.get('fieldManager');
+  if (!manager) {
+    const message = 'fieldManager: Required value: is required for apply patch';
+    throw new StatusError(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: ${message}`, { group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }] });
+  }
+  fieldManagerOf(query, req);
+  const force = queryBool(query.get('force')) === true;
+  const body = await readBody(req);
+  if (!body.length) throw errors.badRequest('the body of the request was empty');
+  const config = parseYamlOrJson(body);
+  checkFields(type, config, query, res);
+  if (config.metadata?.name !== undefined && config.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  const options = { manager, apiVersion: apiVersionOf(type), kind: type.kind, force, resetFields: store.resetFields(subresource), ...(subresource ? { subresource } : {}) };
+  const merge = (live: KObject | undefined): KObject => {
+    const r = applyObject(type.schemaType, live, config, options);
+    if (r.conflicts) throw conflictStatus(r.conflicts);
+    return r.object;
+  };
+  const dryRun = isDryRun(query);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const exists = store.cache.items.has(store.key(namespace, name)) || (await ctx.backend.get(store.key(namespace, name))) !== undefined;
+    try {
+      if (!exists) {
+        if (subresource) throw errors.notFound(type.plural, type.group, name);
+        const created = await store.create(namespace, merge(undefined), { dryRun, manager, managedFieldsDone: true });
+        return sendObject(ctx, type, res, req, query, created, 201);
+      }
+      const updated = await store.guaranteedUpdate(namespace, name, (cur) => merge(cur), { dryRun, subresource, manager, managedFieldsDone: true });
+      return sendObject(ctx, type, res, req, query, updated);
+    } catch (err) {
+      // Created or deleted by someone else meanwhile: try again the other way.
+      if (err instanceof StatusError && ((err.code === 409 && err.reason === 'AlreadyExists') || (err.code === 404 && exists))) continue;
+      throw err;
+    }
+  }
+  throw errors.conflict(type.plural, type.group, name, 'the object was created or deleted concurrently; please retry');
 }
 
 function parsePatchBody(body: Buffer): unknown {
@@ -619,7 +667,7 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   if (info.verb === 'get') return sendJson(res, 200, toScale(type, await store.get(namespace, name)), negotiate(req.headers.accept, false).format);
   if (info.verb !== 'update' && info.verb !== 'patch') throw errors.methodNotSupported(`${type.plural}/scale`, type.group, info.verb);
   const mt = mediaTypeOf(req.headers['content-type']);
-  if (info.verb === 'patch' && !PATCH_TYPES.includes(mt)) throw unsupportedPatch(type, mt);
+  if (info.verb === 'patch' && (mt === APPLY || !PATCH_TYPES.includes(mt))) throw unsupportedPatch(type, mt);
   const body = await readBody(req);
   const patchDoc = info.verb === 'patch' ? decodePatch(mt, parsePatchBody(body), fieldValidation(query), res) : undefined;
   const putScale = info.verb === 'update' ? decodeObject(body, req.headers['content-type']).obj : undefined;
@@ -641,7 +689,7 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
       setPath(current, type.scale!.specReplicasPath, replicas);
       return current;
     },
-    { dryRun: isDryRun(query), ...fieldManagerOf(query) },
+    { dryRun: isDryRun(query), ...fieldManagerOf(query, req) },
   );
   sendJson(res, 200, toScale(type, updated));
 }

@@ -10,10 +10,14 @@ import { StatusError, errors } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
 import { normalizeObject } from '../api/normalize.ts';
 import { schemaType } from '../api/schema.ts';
+import { updateManagedFields } from './apply/index.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
-  fieldManager?: string;
+  /** Who is writing, for managedFields: the request's fieldManager or its user agent (managerOrUserAgent). */
+  manager?: string;
+  /** The object already carries this write's managedFields (server-side apply computed them). */
+  managedFieldsDone?: boolean;
 }
 
 export interface DeleteOptions {
@@ -93,6 +97,23 @@ export class ResourceStore {
     return this.type.convertFromStorage ? Buffer.from(JSON.stringify(this.present(c))) : cachedBuffer(c);
   }
 
+  /** Record this write in metadata.managedFields (upstream's field manager), unless apply already did. */
+  #trackFields(current: KObject | undefined, next: KObject, subresource: '' | 'status', opts: WriteOptions): KObject {
+    if (opts.managedFieldsDone || !this.#knownSchema) return next;
+    return updateManagedFields(this.type.schemaType, current, next, {
+      manager: opts.manager ?? '',
+      apiVersion: this.apiVersion,
+      ...(subresource ? { subresource } : {}),
+      resetFields: this.resetFields(subresource),
+    });
+  }
+
+  /** Fields a write to this endpoint may not change (upstream's ResetFieldsStrategy): owned by nobody. */
+  resetFields(subresource: string): string[][] {
+    if (subresource === 'status') return [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
+    return this.hasStatus ? [['status']] : [];
+  }
+
   /** What Go's encoder would leave out (empty omitempty maps, zero scalars, nulls) is left out. */
   #normalize(obj: KObject): void {
     if (this.#knownSchema) normalizeObject(this.type.schemaType, obj);
@@ -134,6 +155,7 @@ export class ResourceStore {
     if (this.hasGeneration) meta.generation = 1;
     else delete meta.generation;
     this.type.defaults?.(obj);
+    obj.metadata = this.#trackFields(undefined, obj, '', opts).metadata!;
     this.type.prepareForCreate?.(obj, this.ctx.strategy);
     this.#normalize(obj);
     const problems = this.type.validateCreate?.(obj) ?? [];
@@ -148,7 +170,7 @@ export class ResourceStore {
     }
     try {
       const rev = await this.ctx.backend.create(this.key(namespace, meta.name), this.#encode(obj));
-      meta.resourceVersion = String(rev);
+      obj.metadata.resourceVersion = String(rev);
       return obj;
     } catch (err) {
       if (err instanceof KeyExistsError) throw errors.alreadyExists(this.type.plural, this.type.group, meta.name);
@@ -212,7 +234,7 @@ export class ResourceStore {
       const current = this.#withTypeMeta(decodeStored(kv));
       if (opts.expectedRV !== undefined && opts.expectedRV !== String(kv.modRevision)) throw this.#conflict(name);
       const desired = clone(await mutate(clone(current)));
-      const next = this.#prepareUpdate(namespace, current, desired, opts.subresource ?? '');
+      const next = this.#prepareUpdate(namespace, current, desired, opts.subresource ?? '', opts);
       if (deepEqual(stripVolatile(next), stripVolatile(current))) return current;
       if (opts.dryRun) return next;
       try {
@@ -242,13 +264,14 @@ export class ResourceStore {
     return errors.conflict(this.type.plural, this.type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
 
-  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: '' | 'status'): KObject {
+  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: '' | 'status', opts: WriteOptions): KObject {
     let next: KObject;
     if (subresource === 'status') {
-      // The status subresource changes status only.
+      // The status subresource changes status only (and the managedFields of its writer).
       next = clone(current);
       if (desired['status'] === undefined) delete next['status'];
       else next['status'] = desired['status'];
+      if (opts.managedFieldsDone && desired.metadata?.managedFields) next.metadata!.managedFields = desired.metadata.managedFields;
     } else {
       next = desired;
       if (this.hasStatus) {
@@ -258,7 +281,7 @@ export class ResourceStore {
     }
     next.apiVersion = this.apiVersion;
     next.kind = this.type.kind;
-    const meta = (next.metadata ??= {});
+    let meta = (next.metadata ??= {});
     const old = current.metadata!;
     meta.name = old.name!;
     if (this.type.namespaced) meta.namespace = namespace;
@@ -278,11 +301,11 @@ export class ResourceStore {
         throw this.#invalid(next, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
       }
     }
-    if (subresource !== 'status') {
-      this.type.defaults?.(next);
-      this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
-    }
+    if (subresource !== 'status') this.type.defaults?.(next);
+    next = this.#trackFields(current, next, subresource, opts);
+    if (subresource !== 'status') this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
     this.#normalize(next);
+    meta = next.metadata!;
     if (this.hasGeneration) {
       meta.generation = old.generation ?? 1;
       if (subresource !== 'status' && !deepEqual(specOf(next), specOf(current))) meta.generation += 1;
@@ -366,8 +389,8 @@ function specOf(obj: KObject): Record<string, unknown> {
   return rest;
 }
 
-/** Fields that change on every write and do not make an update meaningful. */
+/** Fields that change on every write and do not make an update meaningful. (A change of ownership alone is meaningful.) */
 function stripVolatile(obj: KObject): KObject {
-  const { resourceVersion: _rv, managedFields: _mf, ...meta } = obj.metadata ?? {};
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
   return { ...obj, metadata: meta };
 }
