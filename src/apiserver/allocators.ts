@@ -2,7 +2,7 @@
 // cache); allocations made by requests still in flight are held until their write lands or fails.
 import type { ServiceAllocators } from '../api/types.ts';
 import type { ResourceCache } from './watchcache.ts';
-import { StatusError } from './status.ts';
+import { StatusError, errors } from './status.ts';
 
 export function parseCIDR(cidr: string): { base: number; size: number } {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr.trim());
@@ -128,5 +128,5 @@ export class ServiceAllocator implements ServiceAllocators {
 
 function invalidService(field: string, value: unknown, detail: string): StatusError {
   const message = `${field}: Invalid value: ${JSON.stringify(value)}: ${detail}`;
-  return new StatusError(422, 'Invalid', `Service "" is invalid: ${message}`, { kind: 'Service', causes: [{ reason: 'FieldValueInvalid', message, field }] });
+  return errors.invalid('Service', '', '', [{ reason: 'FieldValueInvalid', message, field }]);
 }

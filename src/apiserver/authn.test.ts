@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as http2Connect, createSecureServer } from 'node:http2';
 import { createServer, request, type Server } from 'node:https';
@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensurePKI, signClientCertificate, type PKI } from '../adm/pki.ts';
 import { createCertificate, derToPem, inspectCertificate, keyIdentifier } from '../adm/x509.ts';
+
+/** The credential id upstream's certificate authenticator reports: the SHA-256 of the certificate. */
+function credentialOf(certPem: string): Record<string, string[]> {
+  const der = new X509Certificate(certPem).raw;
+  return { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${createHash('sha256').update(der).digest('hex')}`] };
+}
 import { AuthenticationError, unionAuthenticator, X509Authenticator, type Authenticator, type AuthenticationRequest, type UserInfo } from './authn.ts';
 
 interface ClientCreds {
@@ -61,7 +67,7 @@ describe('X509Authenticator behind a real TLS server', () => {
   test('the admin certificate is kubernetes-admin in system:masters', async () => {
     const res = await get(url, pki.caCertPem, { cert: pki.adminCertPem, key: pki.adminKeyPem });
     assert.equal(res.status, 200);
-    assert.deepEqual(JSON.parse(res.body), { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
+    assert.deepEqual(JSON.parse(res.body), { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'], extra: credentialOf(pki.adminCertPem) });
   });
 
   test('a certificate from another CA is not authenticated', async () => {
@@ -82,7 +88,8 @@ describe('X509Authenticator behind a real TLS server', () => {
   test('a user without organizations gets only system:authenticated', async () => {
     const bob = await signClientCertificate(pki, { commonName: 'bob' });
     const res = await get(url, pki.caCertPem, { cert: bob.certPem, key: bob.keyPem });
-    assert.deepEqual(JSON.parse(res.body), { username: 'bob', groups: ['system:authenticated'] });
+    assert.deepEqual(JSON.parse(res.body).username, 'bob');
+    assert.deepEqual(JSON.parse(res.body).groups, ['system:authenticated']);
   });
 
   test('a certificate issued through an intermediate CA the client sends along is accepted', async () => {
@@ -118,7 +125,8 @@ describe('X509Authenticator behind a real TLS server', () => {
     const key = leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const res = await get(url, pki.caCertPem, { cert: leafPem + midPem, key });
     assert.equal(res.status, 200, res.body);
-    assert.deepEqual(JSON.parse(res.body), { username: 'carol', groups: ['team', 'system:authenticated'] });
+    assert.deepEqual(JSON.parse(res.body).username, 'carol');
+    assert.deepEqual(JSON.parse(res.body).groups, ['team', 'system:authenticated']);
   });
 
   test('a socket that says authorized but whose chain does not reach our CA is refused', () => {
@@ -163,7 +171,7 @@ describe('X509Authenticator over HTTP/2', () => {
         stream.on('error', reject);
         stream.end();
       });
-      assert.deepEqual(JSON.parse(body), { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
+      assert.deepEqual(JSON.parse(body), { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'], extra: credentialOf(pki.adminCertPem) });
     } finally {
       session.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

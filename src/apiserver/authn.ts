@@ -1,5 +1,5 @@
 // Authentication: who is making this request. Each Authenticator either names a user or has no opinion (undefined).
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
@@ -80,7 +80,9 @@ export class X509Authenticator implements Authenticator {
     const username = values(peer.subject.CN).at(-1);
     if (!username) return undefined;
     const groups = [...new Set([...values(peer.subject.O), GROUPS.authenticated])];
-    return { username, groups };
+    // Upstream's certificate authenticator names the credential by the certificate's SHA-256.
+    const credential = `X509SHA256=${createHash('sha256').update(peer.raw).digest('hex')}`;
+    return { username, groups, extra: { 'authentication.kubernetes.io/credential-id': [credential] } };
   }
 
   #chainsToRoot(peer: DetailedPeerCertificate): boolean {

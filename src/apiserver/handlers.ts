@@ -284,7 +284,7 @@ async function listFromStorage(backend: Backend, keyPrefix: string, rv: number, 
 
 function invalidListOptions(field: string, value: string, detail: string, reason: string, label: string): StatusError {
   const message = label === 'Forbidden' ? `${field}: Forbidden: ${detail}` : `${field}: ${label}: ${JSON.stringify(value)}: ${detail}`;
-  return new StatusError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${message}`, { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ reason, message, field }] });
+  return errors.invalid('ListOptions', 'meta.k8s.io', '', [{ reason, message, field }]);
 }
 
 function tooLargeRV(wanted: number, have: number): StatusError {
@@ -479,8 +479,7 @@ async function patch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
 async function apply(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, subresource: '' | 'status', query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const manager = query.get('fieldManager');
   if (!manager) {
-    const message = 'fieldManager: Required value: is required for apply patch';
-    throw new StatusError(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: ${message}`, { group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }] });
+    throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueRequired', field: 'fieldManager', message: 'fieldManager: Required value: is required for apply patch' }]);
   }
   fieldManagerOf(query, req);
   const force = queryBool(query.get('force')) === true;
@@ -602,7 +601,7 @@ function decodeDeleteOptions(req: Req, body: Buffer, query: URLSearchParams): De
 
 function invalidDeleteOptions(field: string, _value: unknown, reason: string, detail: string): StatusError {
   const message = `${field}: ${detail}`;
-  return new StatusError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: ${message}`, { group: 'meta.k8s.io', kind: 'DeleteOptions', causes: [{ reason, message, field }] });
+  return errors.invalid('DeleteOptions', 'meta.k8s.io', '', [{ reason, message, field }]);
 }
 
 async function remove(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, query: URLSearchParams, req: Req, res: Res): Promise<void> {
@@ -684,12 +683,12 @@ async function scale(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
       const replicas = wanted['spec']?.replicas;
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
         const message = `spec.replicas: Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`;
-        throw new StatusError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: ${message}`, { name, group: 'autoscaling', kind: 'Scale', causes: [{ reason: 'FieldValueInvalid', message, field: 'spec.replicas' }] });
+        throw errors.invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', message, field: 'spec.replicas' }]);
       }
       setPath(current, type.scale!.specReplicasPath, replicas);
       return current;
     },
-    { dryRun: isDryRun(query), ...fieldManagerOf(query, req) },
+    { dryRun: isDryRun(query), subresource: 'scale', ...fieldManagerOf(query, req) },
   );
   sendJson(res, 200, toScale(type, updated));
 }

@@ -111,15 +111,21 @@ void describe('OpenAPI v3 handler', () => {
     assert.equal(get('/openapi/v3/api/v1', { accept: 'application/json;q=0' }).status, 406);
   });
 
-  void it('answers 404 for an unknown document and for /openapi/v2 under any Accept', () => {
+  void it('answers 404 for an unknown document', () => {
     assert.equal(get('/openapi/v3/apis/nope.example.com/v1').status, 404);
-    for (const accept of ['application/json', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', '*/*']) {
-      const res = get('/openapi/v2', { accept });
-      assert.equal(res.status, 404);
-      const status = JSON.parse(res.body.toString());
-      assert.equal(status.kind, 'Status');
-      assert.equal(status.reason, 'NotFound');
-    }
+  });
+
+  void it('serves an empty /openapi/v2 in JSON, and as gnostic protobuf when asked', () => {
+    const json = get('/openapi/v2', { accept: 'application/json' });
+    assert.equal(json.status, 200);
+    assert.deepEqual(JSON.parse(json.body.toString()), { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.35.0' }, paths: {} });
+    const proto = get('/openapi/v2', { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    assert.equal(proto.status, 200);
+    assert.equal(proto.headers['Content-Type'], 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    // swagger (field 1) = "2.0", info (field 2) = {title, version}, paths (field 8) = {}.
+    assert.deepEqual([...proto.body.subarray(0, 5)], [0x0a, 3, 0x32, 0x2e, 0x30]);
+    assert.ok(proto.body.includes(Buffer.from('Kubernetes')));
+    assert.deepEqual([...proto.body.subarray(-2)], [0x42, 0]);
   });
 });
 

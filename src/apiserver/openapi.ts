@@ -2,7 +2,8 @@
 // group and /version), each at a URL carrying the SHA-512 of its bytes, served as upstream's kube-openapi handler3
 // does: immutable caching when the hash matches, 301 to the current URL when it does not. kubectl's apply, create,
 // replace, edit and diff (and helm) read it to learn that PATCH takes `fieldValidation`; explain and client-side
-// apply read the schemas. /openapi/v2 is not served (a 404, which kubectl tolerates).
+// apply read the schemas. /openapi/v2 is an empty document (openapi-v2.ts).
+import { serveOpenAPIv2 } from './openapi-v2.ts';
 import { createHash } from 'node:crypto';
 import type { Registry } from '../api/registry.ts';
 import { apiVersionOf } from '../api/registry.ts';
@@ -221,7 +222,8 @@ export function serveOpenAPI(path: string, query: URLSearchParams, accept: strin
   if (clean === V3_PREFIX) {
     return { status: 200, headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private' }, body: build(registry).root };
   }
-  if (!clean.startsWith(`${V3_PREFIX}/`)) return notFound(); // /openapi/v2 among them: kubectl falls back without it
+  if (clean === '/openapi/v2') return serveOpenAPIv2(accept);
+  if (!clean.startsWith(`${V3_PREFIX}/`)) return notFound();
   if (!acceptsJson(accept)) {
     return statusResponse(406, 'NotAcceptable', `only the following media types are accepted: ${JSON_TYPE}`);
   }

@@ -42,9 +42,16 @@ export class StatusError extends Error {
   toStatus(): Status {
     const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
     if (this.reason) s.reason = this.reason; // Go leaves an empty reason out
-    if (this.details) s.details = this.details;
+    if (this.details) s.details = withoutEmpty(this.details);
     return s;
   }
+}
+
+/** StatusDetails' string fields are omitempty in Go: an empty group (core) is left out. */
+function withoutEmpty(d: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  for (const [k, v] of Object.entries(d) as Array<[keyof StatusDetails, never]>) if (v !== '' && v !== undefined) out[k] = v;
+  return out;
 }
 
 /** "deployments.apps" or "pods": how upstream names a resource in messages. */
@@ -78,7 +85,8 @@ export const errors = {
       name,
       group,
       kind,
-      causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
+      // A cause's message is the error without its field path, which has its own member.
+      causes: causes.map((c) => ({ reason: c.reason, message: c.message.startsWith(`${c.field}: `) ? c.message.slice(c.field.length + 2) : c.message, field: c.field })),
     });
   },
   internal: (message: string, cause?: unknown) =>

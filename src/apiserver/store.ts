@@ -20,6 +20,9 @@ export interface WriteOptions {
   managedFieldsDone?: boolean;
 }
 
+/** The endpoint written: the object itself, its status, or its scale (which writes spec replicas). */
+export type Subresource = '' | 'status' | 'scale';
+
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
@@ -98,7 +101,7 @@ export class ResourceStore {
   }
 
   /** Record this write in metadata.managedFields (upstream's field manager), unless apply already did. */
-  #trackFields(current: KObject | undefined, next: KObject, subresource: '' | 'status', opts: WriteOptions): KObject {
+  #trackFields(current: KObject | undefined, next: KObject, subresource: Subresource, opts: WriteOptions): KObject {
     if (opts.managedFieldsDone || !this.#knownSchema) return next;
     return updateManagedFields(this.type.schemaType, current, next, {
       manager: opts.manager ?? '',
@@ -225,7 +228,7 @@ export class ResourceStore {
     namespace: string,
     name: string,
     mutate: (current: KObject) => KObject | Promise<KObject>,
-    opts: WriteOptions & { subresource?: '' | 'status'; expectedRV?: string } = {},
+    opts: WriteOptions & { subresource?: Subresource; expectedRV?: string } = {},
   ): Promise<KObject> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -264,7 +267,7 @@ export class ResourceStore {
     return errors.conflict(this.type.plural, this.type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
 
-  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: '' | 'status', opts: WriteOptions): KObject {
+  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: Subresource, opts: WriteOptions): KObject {
     let next: KObject;
     if (subresource === 'status') {
       // The status subresource changes status only (and the managedFields of its writer).
