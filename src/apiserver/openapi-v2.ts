@@ -33,7 +33,8 @@ export function serveOpenAPIv2(accept: string | undefined): { status: number; he
     const t = a.split(';')[0]!.trim();
     return t === OPENAPI_V2_PROTOBUF || t === OPENAPI_V2_PROTOBUF_ALT;
   });
-  if (wantsProtobuf) return { status: 200, headers: { 'Content-Type': OPENAPI_V2_PROTOBUF }, body: protobufDocument() };
+  // Go's mime parser rejects the '@' of the requested type, so upstream answers it as octet-stream.
+  if (wantsProtobuf) return { status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: protobufDocument() };
   const doc = { swagger: '2.0', info: { title: 'Kubernetes', version: version() }, paths: {} };
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(doc)) };
 }

@@ -121,7 +121,7 @@ void describe('OpenAPI v3 handler', () => {
     assert.deepEqual(JSON.parse(json.body.toString()), { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.35.0' }, paths: {} });
     const proto = get('/openapi/v2', { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
     assert.equal(proto.status, 200);
-    assert.equal(proto.headers['Content-Type'], 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    assert.equal(proto.headers['Content-Type'], 'application/octet-stream');
     // swagger (field 1) = "2.0", info (field 2) = {title, version}, paths (field 8) = {}.
     assert.deepEqual([...proto.body.subarray(0, 5)], [0x0a, 3, 0x32, 0x2e, 0x30]);
     assert.ok(proto.body.includes(Buffer.from('Kubernetes')));
