@@ -30,6 +30,18 @@ export class Registry {
     if (!g.versions.includes(t.version)) g.versions.push(t.version);
   }
 
+  /** Stop serving a resource (its CustomResourceDefinition changed or went away). */
+  remove(t: ResourceType): void {
+    if (this.#byPath.get(pathKey(t.group, t.version, t.plural)) !== t) return;
+    this.#byPath.delete(pathKey(t.group, t.version, t.plural));
+    this.#byKind.delete(pathKey(t.group, t.version, t.kind));
+    this.#tables.delete(t);
+    const g = this.groups.find((x) => x.name === t.group);
+    if (!g || this.resources(t.group, t.version).length) return;
+    g.versions = g.versions.filter((v) => v !== t.version);
+    if (!g.versions.length) this.groups.splice(this.groups.indexOf(g), 1);
+  }
+
   get(group: string, version: string, plural: string): ResourceType | undefined {
     return this.#byPath.get(pathKey(group, version, plural));
   }

@@ -107,4 +107,11 @@ export interface ResourceType {
    */
   convertToStorage?(obj: KObject): KObject;
   convertFromStorage?(obj: KObject): KObject;
+  /**
+   * Custom resources: remove the fields their schema does not declare and return their paths (built-in
+   * kinds are pruned by the Go-derived schema instead).
+   */
+  pruneUnknownFields?(obj: KObject): string[];
+  /** Custom resources: the field schema (an apply atom) for managedFields and server-side apply. */
+  applySchema?: unknown;
 }

@@ -17,7 +17,7 @@ import { schemaType } from '../api/schema.ts';
 import type { Req, Res } from './http.ts';
 import { drained, readBody, sendBuffer, sendJson, sendRaw } from './http.ts';
 import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject, parseYamlOrJson } from './codec.ts';
-import { applyObject, conflictStatus, managerOrUserAgent } from './apply/index.ts';
+import { applyObject, conflictStatus, managerOrUserAgent, type ApplySchema } from './apply/index.ts';
 import { StatusError, errors } from './status.ts';
 import type { DeleteOptions, ResourceStore } from './store.ts';
 import type { CachedObject, WatchCache, WatchOutEvent } from './watchcache.ts';
@@ -134,13 +134,14 @@ function checkTypeMeta(type: ResourceType, obj: KObject): void {
 
 function checkFields(type: ResourceType, obj: KObject, query: URLSearchParams, res: Res): void {
   const mode = fieldValidation(query);
-  const unknown = findUnknownFields(type.schemaType, obj);
+  // Custom resources prune by their own schema; built-ins by the Go-derived one.
+  const unknown = type.pruneUnknownFields ? type.pruneUnknownFields(obj) : findUnknownFields(type.schemaType, obj);
   if (unknown.length) {
     const problems = unknown.map((p) => `unknown field "${p}"`);
     if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
     if (mode === 'Warn') res.setHeader('Warning', problems.map((p) => `299 - ${JSON.stringify(p)}`));
   }
-  pruneUnknownFields(type.schemaType, obj);
+  if (!type.pruneUnknownFields) pruneUnknownFields(type.schemaType, obj);
 }
 
 // ---- reads -------------------------------------------------------------------------------------------
@@ -492,7 +493,7 @@ async function apply(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   }
   const options = { manager, apiVersion: apiVersionOf(type), kind: type.kind, force, resetFields: store.resetFields(subresource), ...(subresource ? { subresource } : {}) };
   const merge = (live: KObject | undefined): KObject => {
-    const r = applyObject(type.schemaType, live, config, options);
+    const r = applyObject((type.applySchema as ApplySchema | undefined) ?? type.schemaType, live, config, options);
     if (r.conflicts) throw conflictStatus(r.conflicts);
     return r.object;
   };

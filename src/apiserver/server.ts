@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import { X509Authenticator, type Authenticator, type UserInfo } from './authn.ts';
 import { AllowAuthenticated, type Authorizer } from './authz.ts';
 import { WatchCache } from './watchcache.ts';
+import { CustomResourceManager } from './crds.ts';
 import { ResourceStore, type StoreContext } from './store.ts';
 import { ServiceAllocator } from './allocators.ts';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.ts';
@@ -71,6 +72,7 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   await watchCache.start(signal);
   const authorizer: Authorizer = new AllowAuthenticated();
   const api: ApiContext = { registry, stores, watchCache, backend, logger, authorizer };
+  await new CustomResourceManager(api, storeCtx, logger).start(signal);
 
   const compaction = opts.compaction ?? DEFAULT_COMPACTION;
   const compactTimer = setInterval(() => void compactOnce(backend, watchCache, compaction.keepRevisions, logger), compaction.intervalMs);

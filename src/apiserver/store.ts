@@ -10,7 +10,7 @@ import { StatusError, errors } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
 import { normalizeObject } from '../api/normalize.ts';
 import { schemaType } from '../api/schema.ts';
-import { updateManagedFields } from './apply/index.ts';
+import { updateManagedFields, type ApplySchema } from './apply/index.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -102,8 +102,9 @@ export class ResourceStore {
 
   /** Record this write in metadata.managedFields (upstream's field manager), unless apply already did. */
   #trackFields(current: KObject | undefined, next: KObject, subresource: Subresource, opts: WriteOptions): KObject {
-    if (opts.managedFieldsDone || !this.#knownSchema) return next;
-    return updateManagedFields(this.type.schemaType, current, next, {
+    const schema = (this.type.applySchema as ApplySchema | undefined) ?? (this.#knownSchema ? this.type.schemaType : undefined);
+    if (opts.managedFieldsDone || !schema) return next;
+    return updateManagedFields(schema, current, next, {
       manager: opts.manager ?? '',
       apiVersion: this.apiVersion,
       ...(subresource ? { subresource } : {}),

@@ -1,6 +1,7 @@
 // Every built-in resource Skiff serves, in upstream's discovery order, and the objects a new cluster starts with.
 import type { KObject, ResourceType } from '../types.ts';
 import { isIPv6 } from '../validation.ts';
+import { resources as apiextensions } from './apiextensions.ts';
 import { resources as apps } from './apps.ts';
 import { resources as authentication } from './authentication.ts';
 import { resources as authorization } from './authorization.ts';
@@ -34,6 +35,7 @@ export const allResourceTypes: ResourceType[] = [
   ...scheduling,
   ...coordination,
   ...discovery,
+  ...apiextensions,
 ];
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
