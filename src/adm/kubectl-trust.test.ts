@@ -73,7 +73,9 @@ describe('real kubectl against a server using Skiff certificates', () => {
     assert.equal(JSON.parse(version.stdout).gitVersion, 'v1.35.0-trust-test');
     const whoami = await kubectl(['get', '--raw', '/whoami'], { kubeconfig, timeoutMs: 30_000 });
     assert.equal(whoami.code, 0, whoami.stderr);
-    assert.deepEqual(JSON.parse(whoami.stdout), { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
+    const admin = JSON.parse(whoami.stdout);
+    assert.deepEqual([admin.username, admin.groups], ['kubernetes-admin', ['system:masters', 'system:authenticated']]);
+    assert.match(admin.extra['authentication.kubernetes.io/credential-id'][0], /^X509SHA256=[0-9a-f]{64}$/);
     assert.ok(seen.some((s) => s.protocol === '2.0' && s.user?.username === 'kubernetes-admin'), 'kubectl negotiated HTTP/2');
   });
 
@@ -88,7 +90,8 @@ describe('real kubectl against a server using Skiff certificates', () => {
     const kubeconfig = await config('jane', { certPem: jane.certPem, keyPem: jane.keyPem });
     const result = await kubectl(['get', '--raw', '/whoami'], { kubeconfig, timeoutMs: 30_000 });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { username: 'jane', groups: ['developers', 'system:authenticated'] });
+    const user = JSON.parse(result.stdout);
+    assert.deepEqual([user.username, user.groups], ['jane', ['developers', 'system:authenticated']]);
   });
 
   test('kubectl refuses the server when it trusts a different CA', async () => {

@@ -40,7 +40,8 @@ function allRefs(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) allRefs(v, out);
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k === '$ref') out.push(v as string);
+      // A schema reference is a string; apiextensions' JSONSchemaProps also has a *property* named $ref.
+      if (k === '$ref' && typeof v === 'string') out.push(v);
       else allRefs(v, out);
     }
   }

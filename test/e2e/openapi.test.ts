@@ -43,7 +43,8 @@ void describe('OpenAPI v3 with kubectl 1.35', { timeout: 10 * 60_000 }, () => {
     assert.equal(doc.headers['cache-control'], 'public, immutable');
     assert.ok(doc.json.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch);
     const v2 = await request(server, { path: '/openapi/v2', headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
-    assert.equal(v2.status, 404);
+    assert.equal(v2.status, 200);
+    assert.equal(v2.headers['content-type'], 'application/octet-stream');
   });
 
   void it('explain deployment.spec.template.spec.containers prints the Container fields', { timeout }, async () => {

@@ -57,6 +57,7 @@ const UPSTREAM: Array<[string, string, string, string, 'Namespaced' | 'Cluster',
   ['storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', 'Cluster', CRUD, '', '', 'status'],
   ['scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', 'Cluster', CRUD, 'pc', '', ''],
   ['coordination.k8s.io', 'v1', 'leases', 'Lease', 'Namespaced', CRUD, '', '', ''],
+  ['apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', 'Cluster', CRUD, 'crd,crds', 'api-extensions', 'status'],
   ['discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', 'Namespaced', CRUD, '', '', ''],
 ];
 
@@ -83,7 +84,8 @@ describe('discovery metadata', () => {
     for (const t of allResourceTypes) {
       assert.equal(t.listKind, `${t.kind}List`);
       const short = t.group === '' ? 'core' : t.group.replace(/\.k8s\.io$/, '').replace('.authorization', '');
-      assert.equal(t.schemaType, `io.k8s.api.${short}.${t.version}.${t.kind}`);
+      const base = t.group === 'apiextensions.k8s.io' ? 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions' : `io.k8s.api.${short}`;
+      assert.equal(t.schemaType, `${base}.${t.version}.${t.kind}`);
     }
   });
 
