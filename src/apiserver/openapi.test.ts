@@ -48,6 +48,11 @@ function allRefs(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** A document's parameters with references to components.parameters followed. */
+function params(d: any, list: any[] | undefined): any[] {
+  return (list ?? []).map((p) => (p.$ref ? d.components.parameters[p.$ref.replace('#/components/parameters/', '')] : p));
+}
+
 void describe('OpenAPI v3 root', () => {
   void it('lists every served group version, group, /api, /apis and /version, each with the SHA-512 of its document', () => {
     const res = get('/openapi/v3');
@@ -139,7 +144,8 @@ void describe('OpenAPI v3 group-version documents', () => {
       const d = doc(name);
       assert.equal(d.openapi, '3.0.0');
       for (const ref of allRefs(d)) {
-        assert.ok(d.components.schemas[ref.replace('#/components/schemas/', '')], `${name}: dangling ${ref}`);
+        const [, section, key] = /^#\/components\/(schemas|parameters)\/(.+)$/.exec(ref) ?? [];
+        assert.ok(section && d.components[section][key!], `${name}: dangling ${ref}`);
       }
     }
   });
@@ -150,9 +156,9 @@ void describe('OpenAPI v3 group-version documents', () => {
     assert.equal(patch.operationId, 'patchAppsV1NamespacedDeployment');
     assert.equal(patch['x-kubernetes-action'], 'patch');
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'apps', version: 'v1', kind: 'Deployment' });
-    const names = patch.parameters.map((p: any) => `${p.in}:${p.name}`);
+    const names = params(apps, patch.parameters).map((p: any) => `${p.in}:${p.name}`);
     assert.deepEqual(names, ['query:dryRun', 'query:fieldManager', 'query:fieldValidation', 'query:force']);
-    assert.match(patch.parameters[2].description, /Strict/);
+    assert.match(params(apps, patch.parameters)[2].description, /Strict/);
     assert.deepEqual(Object.keys(patch.requestBody.content).sort(), [
       'application/apply-patch+yaml',
       'application/json-patch+json',
@@ -161,7 +167,7 @@ void describe('OpenAPI v3 group-version documents', () => {
     ]);
     assert.equal(patch.requestBody.content['application/strategic-merge-patch+json'].schema.$ref, '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
     // Shared by every operation of the path, so hoisted to it (kube-openapi's layout).
-    assert.deepEqual(item.parameters.map((p: any) => p.name), ['name', 'namespace', 'pretty']);
+    assert.deepEqual(params(apps, item.parameters).map((p: any) => p.name), ['name', 'namespace', 'pretty']);
     assert.equal(item.get.operationId, 'readAppsV1NamespacedDeployment');
     assert.equal(item.put.operationId, 'replaceAppsV1NamespacedDeployment');
     assert.equal(item.delete.operationId, 'deleteAppsV1NamespacedDeployment');
@@ -202,14 +208,14 @@ void describe('OpenAPI v3 group-version documents', () => {
     assert.equal(apps.paths['/apis/apps/v1/'].get.operationId, 'getAppsV1APIResources');
 
     const list = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments'].get;
-    const listParams = list.parameters.map((p: any) => p.name);
+    const listParams = params(apps, list.parameters).map((p: any) => p.name);
     for (const p of ['labelSelector', 'fieldSelector', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'sendInitialEvents', 'allowWatchBookmarks', 'timeoutSeconds', 'watch']) {
       assert.ok(listParams.includes(p), `list lacks ${p}`);
     }
-    assert.equal(list.parameters.find((p: any) => p.name === 'limit').schema.type, 'integer');
+    assert.equal(params(apps, list.parameters).find((p: any) => p.name === 'limit').schema.type, 'integer');
     assert.equal(list.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.apps.v1.DeploymentList');
     // The all-namespaces list has one operation, so all its parameters sit on the path.
-    assert.ok(apps.paths['/apis/apps/v1/deployments'].parameters.some((p: any) => p.name === 'labelSelector'));
+    assert.ok(params(apps, apps.paths['/apis/apps/v1/deployments'].parameters).some((p: any) => p.name === 'labelSelector'));
 
     assert.equal(core.paths['/api/v1/namespaces/{namespace}/pods/{name}/exec'].post.operationId, 'connectCoreV1PostNamespacedPodExec');
     assert.equal(core.paths['/api/v1/namespaces/{namespace}/pods/{name}/log'].get.operationId, 'readCoreV1NamespacedPodLog');

@@ -64,12 +64,43 @@ function document(registry: Registry, paths: Record<string, PathItem>, extra: Re
     [...referencedNames(paths), ...referencedNames(extra)].filter((n) => !Object.hasOwn(extra, n)),
     opts ?? { sharedKindGVKs: gvList(registry) },
   );
+  const parameters = shareParameters(paths);
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: versionInfo().gitVersion },
     paths,
-    components: { schemas: { ...schemas, ...extra }, securitySchemes: SECURITY_SCHEMES },
+    components: { schemas: { ...schemas, ...extra }, securitySchemes: SECURITY_SCHEMES, ...(Object.keys(parameters).length ? { parameters } : {}) },
   };
+}
+
+/**
+ * Query and path parameters are written once under components.parameters and referenced from each
+ * operation. Upstream repeats them inline; that makes the core document several times larger, and kubectl
+ * parses the whole document again for every object it applies. fieldValidation stays inline: kubectl
+ * looks for it by name on PATCH operations and does not follow references.
+ */
+function shareParameters(paths: Record<string, PathItem>): Record<string, OpenAPISchema> {
+  const shared: Record<string, OpenAPISchema> = {};
+  const keys = new Map<string, string>();
+  const share = (list: unknown): unknown => {
+    if (!Array.isArray(list)) return list;
+    return list.map((p: Record<string, unknown>) => {
+      if (p['$ref'] || p['name'] === 'fieldValidation') return p;
+      const json = JSON.stringify(p);
+      let key = keys.get(json);
+      if (!key) {
+        key = `${String(p['name'])}-${createHash('sha256').update(json).digest('hex').slice(0, 10)}`;
+        keys.set(json, key);
+        shared[key] = p as OpenAPISchema;
+      }
+      return { $ref: `#/components/parameters/${key}` };
+    });
+  };
+  for (const item of Object.values(paths) as Array<Record<string, any>>) {
+    if (item['parameters']) item['parameters'] = share(item['parameters']);
+    for (const op of Object.values(item)) if (op && typeof op === 'object' && !Array.isArray(op) && op.parameters) op.parameters = share(op.parameters);
+  }
+  return shared;
 }
 
 /** Component names for a resource; kinds Skiff's schema does not know (custom resources) get permissive schemas in `extra`. */

@@ -500,6 +500,39 @@ void describe('kubectl 1.35 apply, patch, edit, explain and CRDs against skiff s
     });
   });
 
+  void describe('events', () => {
+    void it('one event seen through core/v1 and events.k8s.io/v1, selected by involvedObject fields', { timeout }, async () => {
+      await ok(['create', 'configmap', 'evented']);
+      const uid = (await json(['get', 'configmap', 'evented'])).metadata.uid;
+      const event = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'evented.1', namespace: 'default' },
+        involvedObject: { apiVersion: 'v1', kind: 'ConfigMap', name: 'evented', namespace: 'default', uid },
+        reason: 'Checked',
+        message: 'looked at it',
+        type: 'Normal',
+        source: { component: 'e2e' },
+        count: 2,
+        firstTimestamp: '2026-01-01T00:00:00Z',
+        lastTimestamp: '2026-01-01T00:00:10Z',
+      };
+      assert.equal(await ok(['create', '-f', '-'], { input: JSON.stringify(event) }), 'event/evented.1 created\n');
+      // The same object in the events.k8s.io/v1 shape.
+      const v1 = await json(['get', 'events.v1.events.k8s.io', 'evented.1']);
+      assert.equal(v1.apiVersion, 'events.k8s.io/v1');
+      assert.deepEqual(v1.regarding, event.involvedObject);
+      assert.equal(v1.note, 'looked at it');
+      assert.equal(v1.reason, 'Checked');
+      assert.equal(v1.deprecatedCount, 2);
+      // The field selectors kubectl describe sends.
+      const selected = await json(['get', 'events', '--field-selector', `involvedObject.name=evented,involvedObject.namespace=default,involvedObject.uid=${uid}`]);
+      assert.deepEqual(selected.items.map((e: any) => e.metadata.name), ['evented.1']);
+      const none = await json(['get', 'events', '--field-selector', 'involvedObject.kind=Pod']);
+      assert.deepEqual(none.items, []);
+    });
+  });
+
   void describe('a CustomResourceDefinition with a structural schema', () => {
     const crdName = 'crontabs.stable.example.com';
     const crdFile = join(crontabFixtures, 'crd.yaml');
