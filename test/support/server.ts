@@ -125,7 +125,8 @@ function launch(launcher: Launcher, entry: string | undefined, args: string[]): 
     return spawn(join(repoRoot, 'bin', 'skiff'), args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   }
   const script = entry ?? join(repoRoot, 'src', 'cli', 'main.ts');
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The same V8 setting bin/skiff runs the server with.
+  return spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
