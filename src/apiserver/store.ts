@@ -66,7 +66,11 @@ export class ResourceStore {
     this.apiVersion = apiVersionOf(type);
     this.hasStatus = type.subresources?.includes('status') ?? false;
     this.hasGeneration = type.hasGeneration ?? this.hasStatus;
+    this.#knownSchema = schemaType(type.schemaType) !== undefined;
   }
+
+  /** Built-in kinds have a Go-derived schema (normalisation, managedFields); custom resources bring their own. */
+  readonly #knownSchema: boolean;
 
   key(namespace: string, name: string): string {
     return objectKey(this.type, namespace, name);
@@ -121,10 +125,6 @@ export class ResourceStore {
   /** What Go's encoder would leave out (empty omitempty maps, zero scalars, nulls) is left out. */
   #normalize(obj: KObject): void {
     if (this.#knownSchema) normalizeObject(this.type.schemaType, obj);
-  }
-
-  get #knownSchema(): boolean {
-    return schemaType(this.type.schemaType) !== undefined;
   }
 
   #encode(obj: KObject): Uint8Array {
