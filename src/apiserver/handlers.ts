@@ -94,7 +94,7 @@ async function handleSubresource(ctx: ApiContext, type: ResourceType, store: Res
   if (info.subresource === 'finalize' && type.plural === 'namespaces' && info.verb === 'update') {
     // Only spec.finalizers changes through /finalize.
     const body = decodeBody(type, req, await readBody(req), query, res);
-    const obj = await store.guaranteedUpdate(namespace, info.name, (cur) => ({ ...cur, spec: { ...(cur['spec'] ?? {}), finalizers: body['spec']?.finalizers ?? [] } }), { dryRun: isDryRun(query) });
+    const obj = await store.guaranteedUpdate(namespace, info.name, () => body, { dryRun: isDryRun(query), subresource: 'finalize', ...fieldManagerOf(query, req) });
     return sendObject(ctx, type, res, req, query, obj);
   }
   throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${info.verb} ${type.plural} ${info.name}/${info.subresource}) — not served by this server yet`, {});

@@ -97,3 +97,28 @@ describe('ResourceStore', () => {
     ac.abort();
   });
 });
+
+describe('ResourceStore: namespaces', () => {
+  test('a deleted namespace stays until its spec.finalizers are gone, whatever else is written', async () => {
+    const backend = new MemoryBackend();
+    await backend.start();
+    const registry = newRegistry();
+    const cache = new WatchCache(backend);
+    const t = registry.get('', 'v1', 'namespaces')!;
+    const namespaces = new ResourceStore(t, cache.register(storagePrefix(t)), { backend, strategy: {}, namespaces: () => undefined });
+    const ac = new AbortController();
+    await cache.start(ac.signal);
+    await namespaces.create('', { metadata: { name: 'ns1' } });
+    const marked = await namespaces.delete('', 'ns1');
+    assert.equal(marked.deleted, false);
+    assert.equal(marked.obj['status']?.phase, 'Terminating');
+    await namespaces.guaranteedUpdate('', 'ns1', (cur) => ({ ...cur, metadata: { ...cur.metadata, labels: { a: 'b' } } }));
+    assert.ok(await backend.get('/registry/namespaces/ns1'), 'a label change must not finish the deletion');
+    // The main resource cannot drop spec.finalizers; /finalize can, and that finishes the deletion.
+    await namespaces.guaranteedUpdate('', 'ns1', (cur) => ({ ...cur, spec: { finalizers: [] } }));
+    assert.ok(await backend.get('/registry/namespaces/ns1'));
+    await namespaces.guaranteedUpdate('', 'ns1', (cur) => ({ ...cur, spec: { finalizers: [] } }), { subresource: 'finalize' });
+    assert.equal(await backend.get('/registry/namespaces/ns1'), undefined);
+    ac.abort();
+  });
+});

@@ -20,8 +20,8 @@ export interface WriteOptions {
   managedFieldsDone?: boolean;
 }
 
-/** The endpoint written: the object itself, its status, or its scale (which writes spec replicas). */
-export type Subresource = '' | 'status' | 'scale';
+/** The endpoint written: the object itself, its status, its scale (spec replicas), or a namespace's finalize (spec.finalizers). */
+export type Subresource = '' | 'status' | 'scale' | 'finalize';
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -242,7 +242,7 @@ export class ResourceStore {
       if (deepEqual(stripVolatile(next), stripVolatile(current))) return current;
       if (opts.dryRun) return next;
       try {
-        if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length)) {
+        if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.#namespacePending(next)) {
           // The last finalizer is gone from an object being deleted: it goes now.
           const { revision } = await this.ctx.backend.delete(key, kv.modRevision);
           next.metadata.resourceVersion = String(revision);
@@ -276,6 +276,10 @@ export class ResourceStore {
       if (desired['status'] === undefined) delete next['status'];
       else next['status'] = desired['status'];
       if (opts.managedFieldsDone && desired.metadata?.managedFields) next.metadata!.managedFields = desired.metadata.managedFields;
+    } else if (subresource === 'finalize') {
+      // A namespace's /finalize changes spec.finalizers only.
+      next = clone(current);
+      next['spec'] = { ...(next['spec'] ?? {}), finalizers: desired['spec']?.finalizers ?? [] };
     } else {
       next = desired;
       if (this.hasStatus) {
@@ -305,14 +309,15 @@ export class ResourceStore {
         throw this.#invalid(next, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
       }
     }
-    if (subresource !== 'status') this.type.defaults?.(next);
+    const mainResource = subresource === '' || subresource === 'scale';
+    if (mainResource) this.type.defaults?.(next);
     next = this.#trackFields(current, next, subresource, opts);
-    if (subresource !== 'status') this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
+    if (mainResource) this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
     this.#normalize(next);
     meta = next.metadata!;
     if (this.hasGeneration) {
       meta.generation = old.generation ?? 1;
-      if (subresource !== 'status' && !deepEqual(specOf(next), specOf(current))) meta.generation += 1;
+      if (mainResource && !deepEqual(specOf(next), specOf(current))) meta.generation += 1;
     } else if (old.generation !== undefined) meta.generation = old.generation;
     else delete meta.generation;
     const problems = this.type.validateUpdate?.(next, current) ?? [];
