@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { writeKubeconfig } from '../adm/kubeconfig.ts';
 import { ensurePKI } from '../adm/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
+import { Client } from '../client/client.ts';
+import { httpsTransport } from '../client/transport.ts';
+import { NamespaceController } from '../controllers/namespace.ts';
 import { createLogger } from '../log.ts';
 import type { CliIO } from './command.ts';
 import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
@@ -75,7 +78,12 @@ export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> 
       clientKeyPem: pki.adminKeyPem,
     });
     io.stdout(`Skiff API server is running at ${url}; kubeconfig: ${kubeconfigPath}\n`);
+    // Controllers talk to the API like any client (over loopback with the admin identity, for now).
+    const transport = httpsTransport({ server: url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
+    const controllers = new NamespaceController(new Client(transport), createLogger('namespace-controller', { format: flags.logFormat })).start(controller.signal);
     await server.closed;
+    await controllers.catch((err: unknown) => log.error('controllers failed', { error: err }));
+    await transport.close();
     log.info('stopped');
     return 0;
   } catch (err) {

@@ -208,6 +208,20 @@ function kubectlSuite(datastore: Datastore): void {
       assert.match(missing.stderr, /^Error from server \(NotFound\): deployments\.apps "nginx" not found$/m);
     });
 
+    void it('delete namespace empties it and finishes (namespace controller)', { timeout }, async () => {
+      await ok(['create', 'namespace', 'doomed']);
+      await ok(['create', 'configmap', 'inside', '-n', 'doomed', '--from-literal=a=b']);
+      await ok(['create', 'deployment', 'web', '-n', 'doomed', '--image=nginx']);
+      // kubectl waits until the namespace is gone.
+      assert.equal(await ok(['delete', 'namespace', 'doomed', '--timeout=60s']), 'namespace "doomed" deleted\n');
+      const gone = await run(['get', 'namespace', 'doomed']);
+      assert.equal(gone.code, 1);
+      assert.match(gone.stderr, /NotFound.*namespaces "doomed" not found/);
+      // Re-created, it is empty: the contents were deleted, not hidden.
+      await ok(['create', 'namespace', 'doomed']);
+      assert.equal((await json(['get', 'configmaps,deployments', '-n', 'doomed'])).items.length, 0);
+    });
+
     void it('delete --wait of an object with a finalizer finishes when the finalizer is removed', { timeout }, async () => {
       await ok(['create', 'configmap', 'held', '-n', 'e2e']);
       assert.equal(
