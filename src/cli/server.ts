@@ -8,6 +8,8 @@ import { startApiServer } from '../apiserver/server.ts';
 import { Client } from '../client/client.ts';
 import { httpsTransport } from '../client/transport.ts';
 import { NamespaceController } from '../controllers/namespace.ts';
+import { RootCAPublisher } from '../controllers/rootca.ts';
+import { ServiceAccountController } from '../controllers/serviceaccount.ts';
 import { createLogger } from '../log.ts';
 import type { CliIO } from './command.ts';
 import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
@@ -80,7 +82,13 @@ export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> 
     io.stdout(`Skiff API server is running at ${url}; kubeconfig: ${kubeconfigPath}\n`);
     // Controllers talk to the API like any client (over loopback with the admin identity, for now).
     const transport = httpsTransport({ server: url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
-    const controllers = new NamespaceController(new Client(transport), createLogger('namespace-controller', { format: flags.logFormat })).start(controller.signal);
+    const client = new Client(transport);
+    const logger = (name: string) => createLogger(name, { format: flags.logFormat });
+    const controllers = Promise.all([
+      new NamespaceController(client, logger('namespace-controller')).start(controller.signal),
+      new ServiceAccountController(client, logger('serviceaccount-controller')).start(controller.signal),
+      new RootCAPublisher(client, pki.caCertPem, logger('root-ca-cert-publisher')).start(controller.signal),
+    ]);
     await server.closed;
     await controllers.catch((err: unknown) => log.error('controllers failed', { error: err }));
     await transport.close();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { kubectl, kubectlStream, type KubectlResult } from '../support/kubectl.ts';
-import { startSkiffServer, type Datastore, type SkiffServer } from '../support/server.ts';
+import { eventually, startSkiffServer, type Datastore, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
 
@@ -208,6 +208,20 @@ function kubectlSuite(datastore: Datastore): void {
       assert.match(missing.stderr, /^Error from server \(NotFound\): deployments\.apps "nginx" not found$/m);
     });
 
+    void it('every namespace gets a default ServiceAccount and the kube-root-ca.crt ConfigMap', { timeout }, async () => {
+      await ok(['create', 'namespace', 'fresh']);
+      const sa = await eventually('the default ServiceAccount', async () => ((await run(['get', 'serviceaccount', 'default', '-n', 'fresh'])).code === 0 ? true : undefined));
+      assert.equal(sa, true);
+      const ca = await eventually('kube-root-ca.crt', async () => {
+        const r = await run(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}']);
+        return r.code === 0 && r.stdout ? r.stdout : undefined;
+      });
+      assert.match(ca, /^-----BEGIN CERTIFICATE-----/);
+      // Deleted, the ServiceAccount comes back.
+      await ok(['delete', 'serviceaccount', 'default', '-n', 'fresh']);
+      await eventually('the default ServiceAccount again', async () => ((await run(['get', 'serviceaccount', 'default', '-n', 'fresh'])).code === 0 ? true : undefined));
+    });
+
     void it('delete namespace empties it and finishes (namespace controller)', { timeout }, async () => {
       await ok(['create', 'namespace', 'doomed']);
       await ok(['create', 'configmap', 'inside', '-n', 'doomed', '--from-literal=a=b']);
@@ -219,7 +233,8 @@ function kubectlSuite(datastore: Datastore): void {
       assert.match(gone.stderr, /NotFound.*namespaces "doomed" not found/);
       // Re-created, it is empty: the contents were deleted, not hidden.
       await ok(['create', 'namespace', 'doomed']);
-      assert.equal((await json(['get', 'configmaps,deployments', '-n', 'doomed'])).items.length, 0);
+      const left = (await json(['get', 'configmaps,deployments', '-n', 'doomed'])).items.map((o: any) => o.metadata.name);
+      assert.ok(!left.includes('inside') && !left.includes('web'), `left behind: ${left.join(', ')}`);
     });
 
     void it('delete --wait of an object with a finalizer finishes when the finalizer is removed', { timeout }, async () => {

@@ -1,0 +1,48 @@
+// The ServiceAccount controller: every active namespace has a `default` ServiceAccount.
+import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import { ApiError, isAlreadyExists, isNotFound } from '../client/errors.ts';
+import { Informer } from '../client/informer.ts';
+import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import type { Logger } from '../log.ts';
+
+const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
+const SERVICE_ACCOUNTS: GroupVersionResource = { group: '', version: 'v1', resource: 'serviceaccounts' };
+
+const isForbidden = (err: unknown) => err instanceof ApiError && err.code === 403;
+
+export class ServiceAccountController {
+  readonly #queue = new WorkQueue<string>();
+  readonly #namespaces: Informer;
+  readonly #accounts: Informer;
+
+  constructor(
+    readonly client: Client,
+    readonly logger: Logger,
+  ) {
+    this.#namespaces = new Informer(client, NAMESPACES, {});
+    this.#accounts = new Informer(client, SERVICE_ACCOUNTS, { fieldSelector: 'metadata.name=default' });
+    const byName = (ns: KubeObject) => this.#queue.add(ns.metadata!.name!);
+    const byNamespace = (sa: KubeObject) => this.#queue.add(sa.metadata!.namespace!);
+    this.#namespaces.addEventHandler({ onAdd: byName, onUpdate: (_o, ns) => byName(ns) });
+    // A deleted default ServiceAccount comes back.
+    this.#accounts.addEventHandler({ onDelete: byNamespace });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const informers = [this.#namespaces.start(signal), this.#accounts.start(signal)];
+    await Promise.all([this.#namespaces.waitForSync(signal), this.#accounts.waitForSync(signal)]);
+    await Promise.all([...informers, runWorkers(this.#queue, 2, (ns) => this.sync(ns), signal, { onError: (ns, err) => this.logger.warn('serviceaccount sync failed', { namespace: ns, error: err }) })]);
+  }
+
+  async sync(namespace: string): Promise<void> {
+    const ns = this.#namespaces.lister.get(namespace);
+    if (!ns || ns.metadata?.deletionTimestamp) return;
+    if (this.#accounts.lister.get(`${namespace}/default`)) return;
+    try {
+      await this.client.create(SERVICE_ACCOUNTS, namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }, { fieldManager: 'kube-controller-manager' });
+    } catch (err) {
+      // Already there (the cache lagged), or the namespace went (or began to go) meanwhile.
+      if (!isAlreadyExists(err) && !isNotFound(err) && !isForbidden(err)) throw err;
+    }
+  }
+}
