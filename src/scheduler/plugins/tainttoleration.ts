@@ -1,0 +1,62 @@
+// TaintToleration: filter out nodes with NoSchedule/NoExecute taints the pod doesn't tolerate;
+// prefer nodes with fewer untolerated PreferNoSchedule taints.
+import type { Taint, Toleration } from 'kubernetes-types/core/v1.d.ts';
+import { defaultNormalizeScore, MAX_NODE_SCORE } from '../framework.ts';
+import type { FilterPlugin, PreScorePlugin, ScorePlugin } from '../framework.ts';
+import { success, unresolvable } from '../status.ts';
+
+export const TAINT_TOLERATION = 'TaintToleration';
+
+export function untoleratedTaintReason(t: Taint): string {
+  return `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`;
+}
+
+/** upstream's ToleratesTaint: effect and key must match when set; Exists matches any value, Equal (or empty) the same value. */
+export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
+  if (tol.effect && tol.effect !== taint.effect) return false;
+  if (tol.key && tol.key !== taint.key) return false;
+  switch (tol.operator ?? '') {
+    case 'Exists':
+      return true;
+    case '':
+    case 'Equal':
+      return (tol.value ?? '') === (taint.value ?? '');
+    default:
+      return false;
+  }
+}
+
+export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boolean {
+  return tolerations.some((t) => toleratesTaint(t, taint));
+}
+
+/** The first taint with one of `effects` not tolerated, if any. */
+export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], effects: readonly string[]): Taint | undefined {
+  return taints.find((t) => effects.includes(t.effect) && !tolerated(t, tolerations));
+}
+
+const stateKey = `PreScore${TAINT_TOLERATION}`;
+
+export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugin {
+  return {
+    name: TAINT_TOLERATION,
+    filter(_state, pod, node) {
+      const t = findUntoleratedTaint(node.node.spec?.taints ?? [], pod.spec?.tolerations ?? [], ['NoSchedule', 'NoExecute']);
+      return t ? unresolvable(untoleratedTaintReason(t)) : success();
+    },
+    preScore(state, pod) {
+      const tols = (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+      state.write(stateKey, tols);
+      return success();
+    },
+    score(state, pod, node) {
+      const tols = state.read<Toleration[]>(stateKey) ?? pod.spec?.tolerations ?? [];
+      let n = 0;
+      for (const t of node.node.spec?.taints ?? []) if (t.effect === 'PreferNoSchedule' && !tolerated(t, tols)) n++;
+      return n;
+    },
+    normalizeScore(_state, _pod, scores) {
+      return defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
+    },
+  };
+}
