@@ -1,33 +1,12 @@
 // Shared validation: field errors printed as upstream's field.Error prints them, name formats, object
 // metadata, labels, annotations and label selectors. Pod spec validation lives in validation-pod.ts.
+import { goQuote } from './goformat.ts';
 import type { FieldError, KObject, ObjectMeta } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Printing values and errors the way upstream's field.Error does.
 
-/** Go's strconv.Quote: a double-quoted string with Go escapes (printable Unicode is kept). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
-    }
-    if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (cp >= 0x80 && cp < 0xa0) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd';
-    else out += ch;
-  }
-  return out + '"';
-}
+export { goQuote };
 
 /** Go's encoding/json output for a JSON-shaped value (HTML-safe escapes included, as Go does). */
 export function goJSON(v: unknown): string {

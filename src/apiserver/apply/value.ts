@@ -1,5 +1,6 @@
 // JSON values as structured-merge-diff sees them: equality, a total order, and Go's spellings of them
 // (encoding/json for keys in field sets, fmt's %q and %v for paths printed in conflicts).
+import { goQuote } from '../../api/goformat.ts';
 
 export type ValueKind = 'number' | 'string' | 'bool' | 'list' | 'map' | 'null';
 
@@ -142,25 +143,7 @@ export function goJSON(v: unknown): string {
   }
 }
 
-const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"' };
-
-/** Go's %q of a string. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const esc = GO_ESCAPES[ch];
-    if (esc) {
-      out += esc;
-      continue;
-    }
-    const cp = ch.codePointAt(0) ?? 0;
-    if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if ((cp >= 0x80 && cp < 0xa0) || cp === 0xad || cp === 0x2028 || cp === 0x2029 || cp === 0xfeff) {
-      out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    } else out += ch;
-  }
-  return `${out}"`;
-}
+export { goQuote };
 
 /** A value as upstream's value.ToString prints it inside a path: strings quoted, lists in brackets. */
 export function valueToString(v: unknown): string {

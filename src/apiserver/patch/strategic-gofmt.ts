@@ -1,5 +1,6 @@
 // How Go's fmt prints decoded JSON values (map[string]interface{}, []interface{}, string, int64, float64,
 // bool, nil). Upstream's strategic merge patch errors embed values this way, and clients see those messages.
+import { goQuote } from '../../api/goformat.ts';
 
 /** The Go type a decoded JSON value has on the API server: integers decode as int64, other numbers as float64. */
 export type GoJsonType = 'map[string]interface {}' | '[]interface {}' | 'string' | 'int64' | 'float64' | 'bool';
@@ -65,9 +66,4 @@ export function sprintS(v: unknown): string {
   return `%!s(${goTypeOf(v) ?? 'interface {}'}=${scalarV(v)})`;
 }
 
-/** strconv.Quote for the ASCII-and-printable field names found in practice; other control characters as \xNN. */
-export function goQuote(s: string): string {
-  return JSON.stringify(s)
-    .replace(/\\u00([0-9a-f]{2})/g, '\\x$1')
-    .replace(/\x7f/g, '\\x7f');
-}
+export { goQuote };
