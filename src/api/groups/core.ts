@@ -447,20 +447,26 @@ export function validateCoreEvent(obj: KObject): FieldError[] {
     }
   } else {
     if (!involvedNS && ns !== 'default' && ns !== 'kube-system') errs.push(fieldError.invalid('involvedObject.namespace', involvedNS, 'does not match event.namespace'));
-    const rc = str(obj['reportingComponent']);
-    if (!rc) errs.push(fieldError.required('reportingComponent'));
-    for (const m of isQualifiedName(rc)) errs.push(fieldError.invalid('reportingComponent', rc, m));
-    const ri = str(obj['reportingInstance']);
-    if (!ri) errs.push(fieldError.required('reportingInstance'));
-    if (ri.length > 128) errs.push(fieldError.invalid('reportingInstance', '', 'can have at most 128 characters'));
-    const action = str(obj['action']);
-    if (!action) errs.push(fieldError.required('action'));
-    if (action.length > 128) errs.push(fieldError.invalid('action', '', 'can have at most 128 characters'));
-    const reason = str(obj['reason']);
-    if (!reason) errs.push(fieldError.required('reason'));
-    if (reason.length > 128) errs.push(fieldError.invalid('reason', '', 'can have at most 128 characters'));
-    if (str(obj['message']).length > 1024) errs.push(fieldError.invalid('message', '', 'can have at most 1024 characters'));
+    errs.push(...reportedEventErrors(obj, 'reportingComponent', 'message'));
   }
+  return errs;
+}
+
+/**
+ * The checks of a new-style event's reporter and text, shared by core/v1 (reportingComponent, message) and
+ * events.k8s.io/v1 (reportingController, note), which name two of the fields differently.
+ */
+export function reportedEventErrors(obj: KObject, reporterField: string, textField: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const reporter = str(obj[reporterField]);
+  if (!reporter) errs.push(fieldError.required(reporterField));
+  for (const m of isQualifiedName(reporter)) errs.push(fieldError.invalid(reporterField, reporter, m));
+  for (const field of ['reportingInstance', 'action', 'reason']) {
+    const value = str(obj[field]);
+    if (!value) errs.push(fieldError.required(field));
+    if (value.length > 128) errs.push(fieldError.invalid(field, '', 'can have at most 128 characters'));
+  }
+  if (str(obj[textField]).length > 1024) errs.push(fieldError.invalid(textField, '', 'can have at most 1024 characters'));
   return errs;
 }
 

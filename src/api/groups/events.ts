@@ -1,8 +1,8 @@
 // events.k8s.io/v1: the same Events as core/v1, stored in core's shape under /registry/events.
 import type { FieldError, KObject, ResourceType } from '../types.ts';
-import { fieldError, isQualifiedName, nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from '../validation.ts';
+import { fieldError, nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from '../validation.ts';
 import { CRUD_VERBS, isObj, str, type Obj } from './common.ts';
-import { coreEventFields } from './core.ts';
+import { coreEventFields, reportedEventErrors } from './core.ts';
 
 /** events.k8s.io field name ↔ core/v1 field name. */
 const RENAMES: Array<[string, string]> = [
@@ -55,19 +55,7 @@ function validateEvent(obj: KObject): FieldError[] {
   const ns = str(obj.metadata?.namespace);
   const regardingNS = str(isObj(obj['regarding']) ? obj['regarding']['namespace'] : '');
   if (!regardingNS && ns !== 'default' && ns !== 'kube-system') errs.push(fieldError.invalid('involvedObject.namespace', regardingNS, 'does not match event.namespace'));
-  const rc = str(obj['reportingController']);
-  if (!rc) errs.push(fieldError.required('reportingController'));
-  for (const m of isQualifiedName(rc)) errs.push(fieldError.invalid('reportingController', rc, m));
-  const ri = str(obj['reportingInstance']);
-  if (!ri) errs.push(fieldError.required('reportingInstance'));
-  if (ri.length > 128) errs.push(fieldError.invalid('reportingInstance', '', 'can have at most 128 characters'));
-  const action = str(obj['action']);
-  if (!action) errs.push(fieldError.required('action'));
-  if (action.length > 128) errs.push(fieldError.invalid('action', '', 'can have at most 128 characters'));
-  const reason = str(obj['reason']);
-  if (!reason) errs.push(fieldError.required('reason'));
-  if (reason.length > 128) errs.push(fieldError.invalid('reason', '', 'can have at most 128 characters'));
-  if (str(obj['note']).length > 1024) errs.push(fieldError.invalid('note', '', 'can have at most 1024 characters'));
+  errs.push(...reportedEventErrors(obj, 'reportingController', 'note'));
   return errs;
 }
 
