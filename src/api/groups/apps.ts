@@ -6,19 +6,10 @@ import {
   validateNonnegative, type LabelSelector,
 } from '../validation.ts';
 import { validatePodTemplateSpec } from '../validation-pod.ts';
-import { CRUD_VERBS, isObj, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
+import { builtinResource, isObj, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
 
-const base = (kind: string, plural: string, singular: string) => ({
-  group: 'apps',
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced: true,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.apps.v1.${kind}`,
-});
+const resource = builtinResource('apps', 'v1', 'apps');
+const base = (kind: string, plural: string, singular: string) => resource(kind, plural, singular, true);
 
 const SCALE = { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'spec.selector' };
 

@@ -6,7 +6,7 @@ import {
   type LabelSelector,
 } from '../validation.ts';
 import { validatePodTemplateSpec } from '../validation-pod.ts';
-import { CRUD_VERBS, isObj, list, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
+import { builtinResource, isObj, list, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
 import { selectorValue } from './apps.ts';
 
 const MAX_INT32 = 2147483647;
@@ -17,17 +17,8 @@ export const JOB_LABELS = {
   legacyJobName: 'job-name',
 };
 
-const base = (kind: string, plural: string, singular: string) => ({
-  group: 'batch',
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced: true,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.batch.v1.${kind}`,
-});
+const resource = builtinResource('batch', 'v1', 'batch');
+const base = (kind: string, plural: string, singular: string) => resource(kind, plural, singular, true);
 
 const sortedMap = (m: unknown): unknown => (isObj(m) ? Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]])) : (m ?? null));
 const templateLabels = (tpl: unknown): Record<string, string> =>

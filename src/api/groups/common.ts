@@ -4,6 +4,24 @@ import { validateObjectMeta, validateObjectMetaUpdate, type NameFn } from '../va
 
 /** The verbs of an ordinary stored resource, in discovery's order. */
 export const CRUD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/**
+ * The identity of a built-in resource: group, version, kind and names, the usual verbs, and its schema type
+ * (io.k8s.api.<schemaPackage>.<version>.<Kind>).
+ */
+export function builtinResource(group: string, version: string, schemaPackage: string) {
+  return (kind: string, plural: string, singular: string, namespaced: boolean) => ({
+    group,
+    version,
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular,
+    namespaced,
+    verbs: CRUD_VERBS,
+    schemaType: `io.k8s.api.${schemaPackage}.${version}.${kind}`,
+  });
+}
 /** Review-style resources (TokenReview, SubjectAccessReview …): POST only, nothing stored. */
 export const CREATE_ONLY = ['create'];
 

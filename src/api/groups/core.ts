@@ -8,24 +8,14 @@ import {
 } from '../validation.ts';
 import { computeQOSClass, validatePodCreate, validatePodTemplateSpec, validatePodUpdate } from '../validation-pod.ts';
 import { compareQuantity, parseQuantity, quantityString } from '../validation-quantity.ts';
-import { boolField, CREATE_ONLY, CRUD_VERBS, isObj, list, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
+import { builtinResource, boolField, CREATE_ONLY, isObj, list, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
 import { serviceType } from './core-services.ts';
 
 const MAX_SECRET_SIZE = 1024 * 1024;
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const LABEL_METADATA_NAME = 'kubernetes.io/metadata.name';
 
-const base = (kind: string, plural: string, singular: string, namespaced: boolean) => ({
-  group: '',
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.core.v1.${kind}`,
-});
+const base = builtinResource('', 'v1', 'core');
 
 /** Go prints map values with sorted keys. */
 function sortedMap(m: unknown): unknown {

@@ -3,19 +3,9 @@ import type { FieldError, KObject, ResourceType } from '../types.ts';
 import {
   fieldError, isDNS1123Subdomain, isValidPortName, isValidPortNum, nameIsDNSSubdomain, path, validateLabelSelector,
 } from '../validation.ts';
-import { CRUD_VERBS, isObj, list, metaValidation, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
+import { builtinResource, isObj, list, metaValidation, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
 
-const base = (kind: string, plural: string, singular: string, namespaced: boolean) => ({
-  group: 'networking.k8s.io',
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.networking.v1.${kind}`,
-});
+const base = builtinResource('networking.k8s.io', 'v1', 'networking');
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 

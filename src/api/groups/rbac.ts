@@ -3,21 +3,11 @@ import type { FieldError, KObject, ResourceType } from '../types.ts';
 import {
   fieldError, nameIsDNSSubdomain, nameIsPathSegment, path, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate,
 } from '../validation.ts';
-import { CRUD_VERBS, isObj, list, str, type Obj } from './common.ts';
+import { builtinResource, isObj, list, str, type Obj } from './common.ts';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-const base = (kind: string, plural: string, singular: string, namespaced: boolean) => ({
-  group: RBAC_GROUP,
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.rbac.v1.${kind}`,
-});
+const base = builtinResource(RBAC_GROUP, 'v1', 'rbac');
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
 

@@ -2,19 +2,10 @@
 import type { FieldError, KObject, ResourceType } from '../types.ts';
 import { ensureObj, setDefault } from '../defaults.ts';
 import { fieldError, isDNS1123Subdomain, isQualifiedName, nameIsDNSSubdomain, path, semanticEqual, validateImmutable } from '../validation.ts';
-import { CRUD_VERBS, isObj, list, metaValidation, specOrEmpty, statusHooks, str } from './common.ts';
+import { builtinResource, isObj, list, metaValidation, specOrEmpty, statusHooks, str } from './common.ts';
 
-const base = (kind: string, plural: string, singular: string) => ({
-  group: 'storage.k8s.io',
-  version: 'v1',
-  kind,
-  listKind: `${kind}List`,
-  plural,
-  singular,
-  namespaced: false,
-  verbs: CRUD_VERBS,
-  schemaType: `io.k8s.api.storage.v1.${kind}`,
-});
+const resource = builtinResource('storage.k8s.io', 'v1', 'storage');
+const base = (kind: string, plural: string, singular: string) => resource(kind, plural, singular, false);
 
 function validateCSIDriverName(name: string, field: string): FieldError[] {
   if (!name) return [fieldError.required(field)];
