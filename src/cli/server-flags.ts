@@ -16,6 +16,9 @@ export interface ServerFlags {
   datastoreEndpoint: string;
   serviceCIDR: string;
   nodePortRange: [number, number];
+  /** The pod network; each node gets a podCIDR of /nodeCIDRMaskSize out of it. */
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
   logFormat: LogFormat;
   /** Storage compaction: how often (ms) and how many revisions of history to keep. */
   compaction: { intervalMs: number; keepRevisions: number };
@@ -46,6 +49,8 @@ Flags:
                                           (default sqlite://<data-dir>/db/state.db)
       --service-cluster-ip-range CIDR     Service ClusterIP range (default 10.96.0.0/12)
       --service-node-port-range FROM-TO   NodePort range (default 30000-32767)
+      --cluster-cidr CIDR                 pod network, split into one podCIDR per node (default 10.244.0.0/16)
+      --node-cidr-mask-size N             prefix length of each node's podCIDR (default 24)
       --log-format text|json              (default text on a terminal, json otherwise)
       --storage-compaction-interval DUR   how often storage history is compacted (default 5m)
       --storage-compaction-keep N         revisions of history kept by compaction (default 1000)
@@ -58,6 +63,8 @@ const OPTIONS = {
   'bind-address': { type: 'string' },
   'advertise-address': { type: 'string' },
   'datastore-endpoint': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
+  'node-cidr-mask-size': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   'service-node-port-range': { type: 'string' },
   'log-format': { type: 'string' },
@@ -150,6 +157,8 @@ export function parseServerFlags(args: string[], env: ServerEnvironment): Server
     datastoreEndpoint: endpoint,
     serviceCIDR: checkCIDR(values['service-cluster-ip-range'] ?? '10.96.0.0/12', 'service-cluster-ip-range'),
     nodePortRange: parsePortRange(values['service-node-port-range'] ?? '30000-32767'),
+    clusterCIDR: checkCIDR(values['cluster-cidr'] ?? '10.244.0.0/16', 'cluster-cidr'),
+    nodeCIDRMaskSize: parseCount(values['node-cidr-mask-size'] ?? '24', 'node-cidr-mask-size'),
     logFormat,
     compaction: {
       intervalMs: parseDuration(values['storage-compaction-interval'] ?? '5m', 'storage-compaction-interval'),

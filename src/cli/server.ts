@@ -1,18 +1,8 @@
-// `skiff server`: certificates, the API server, admin.conf; runs until SIGTERM or SIGINT.
-import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { writeKubeconfig } from '../adm/kubeconfig.ts';
-import { ensurePKI } from '../adm/pki.ts';
-import { startApiServer } from '../apiserver/server.ts';
-import { Client } from '../client/client.ts';
-import { httpsTransport } from '../client/transport.ts';
-import { NamespaceController } from '../controllers/namespace.ts';
-import { RootCAPublisher } from '../controllers/rootca.ts';
-import { ServiceAccountController } from '../controllers/serviceaccount.ts';
+// `skiff server`: the control plane (API server and controllers); runs until SIGTERM or SIGINT.
 import { createLogger } from '../log.ts';
 import type { CliIO } from './command.ts';
-import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
+import { startControlPlane } from './controlplane.ts';
+import type { ServerFlags } from './server-flags.ts';
 
 /** Repeats of the stopping signal within this time are duplicates, not a request to exit at once. */
 const REPEAT_SIGNAL_GRACE_MS = 1000;
@@ -22,15 +12,6 @@ export class ShutdownRequested extends Error {
   override name = 'ShutdownRequested';
   constructor(readonly signal: NodeJS.Signals) {
     super(`received ${signal}`);
-  }
-}
-
-function portOf(url: string, fallback: number): number {
-  try {
-    const port = new URL(url).port;
-    return port ? Number(port) : fallback;
-  } catch {
-    return fallback;
   }
 }
 
@@ -52,46 +33,9 @@ export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    await mkdir(flags.dataDir, { recursive: true, mode: 0o700 });
-    if (flags.datastoreEndpoint.startsWith('sqlite://')) await mkdir(join(flags.dataDir, 'db'), { recursive: true, mode: 0o700 });
-    const pki = await ensurePKI(flags.dataDir, { hosts: servingHosts(flags, hostname()) });
-    const server = await startApiServer(
-      {
-        dataDir: flags.dataDir,
-        securePort: flags.securePort,
-        bindAddress: flags.bindAddress,
-        ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
-        datastoreEndpoint: flags.datastoreEndpoint,
-        serviceCIDR: flags.serviceCIDR,
-        nodePortRange: flags.nodePortRange,
-        tls: { caPem: pki.caCertPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem },
-        logger: createLogger('apiserver', { format: flags.logFormat }),
-        compaction: flags.compaction,
-      },
-      controller.signal,
-    );
-    // Written once listening, so its port is the real one even with --secure-port 0.
-    const kubeconfigPath = join(flags.dataDir, 'admin.conf');
-    const url = localServerURL(flags.bindAddress, portOf(server.url, flags.securePort));
-    await writeKubeconfig(kubeconfigPath, {
-      server: url,
-      caPem: pki.caCertPem,
-      clientCertPem: pki.adminCertPem,
-      clientKeyPem: pki.adminKeyPem,
-    });
-    io.stdout(`Skiff API server is running at ${url}; kubeconfig: ${kubeconfigPath}\n`);
-    // Controllers talk to the API like any client (over loopback with the admin identity, for now).
-    const transport = httpsTransport({ server: url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
-    const client = new Client(transport);
-    const logger = (name: string) => createLogger(name, { format: flags.logFormat });
-    const controllers = Promise.all([
-      new NamespaceController(client, logger('namespace-controller')).start(controller.signal),
-      new ServiceAccountController(client, logger('serviceaccount-controller')).start(controller.signal),
-      new RootCAPublisher(client, pki.caCertPem, logger('root-ca-cert-publisher')).start(controller.signal),
-    ]);
-    await server.closed;
-    await controllers.catch((err: unknown) => log.error('controllers failed', { error: err }));
-    await transport.close();
+    const plane = await startControlPlane(flags, controller.signal);
+    io.stdout(`Skiff API server is running at ${plane.url}; kubeconfig: ${plane.kubeconfigPath}\n`);
+    await plane.closed;
     log.info('stopped');
     return 0;
   } catch (err) {

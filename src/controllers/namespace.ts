@@ -2,9 +2,10 @@
 // `kubernetes` finalizer is removed through /finalize, and the apiserver lets it go.
 import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
-import { Informer, objectKey } from '../client/informer.ts';
+import { objectKey, type Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
+import type { Controller, ControllerContext } from './controller.ts';
 
 const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 const FINALIZER = 'kubernetes';
@@ -16,15 +17,16 @@ interface ResourceList {
   resources: Array<{ name: string; namespaced: boolean; verbs: string[] }>;
 }
 
-export class NamespaceController {
+export class NamespaceController implements Controller {
   readonly #queue = new WorkQueue<string>();
   readonly #informer: Informer;
+  readonly client: Client;
+  readonly logger: Logger;
 
-  constructor(
-    readonly client: Client,
-    readonly logger: Logger,
-  ) {
-    this.#informer = new Informer(client, NAMESPACES, {});
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.logger = ctx.logger('namespace-controller');
+    this.#informer = ctx.informers.informer(NAMESPACES);
     const enqueue = (ns: KubeObject) => {
       if (ns.metadata?.deletionTimestamp) this.#queue.add(objectKey(ns));
     };
@@ -32,9 +34,8 @@ export class NamespaceController {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const informer = this.#informer.start(signal);
     await this.#informer.waitForSync(signal);
-    await Promise.all([informer, runWorkers(this.#queue, 2, (key) => this.sync(key), signal, { onError: (key, err) => this.logger.warn('namespace sync failed', { namespace: key, error: err }) })]);
+    await Promise.all([runWorkers(this.#queue, 2, (key) => this.sync(key), signal, { onError: (key, err) => this.logger.warn('namespace sync failed', { namespace: key, error: err }) })]);
   }
 
   async sync(key: string): Promise<void> {

@@ -2,26 +2,29 @@
 // can verify the API server.
 import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
-import { Informer } from '../client/informer.ts';
+import type { Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
+import type { Controller, ControllerContext } from './controller.ts';
 
 const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 const CONFIGMAPS: GroupVersionResource = { group: '', version: 'v1', resource: 'configmaps' };
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
-export class RootCAPublisher {
+export class RootCAPublisher implements Controller {
   readonly #queue = new WorkQueue<string>();
   readonly #namespaces: Informer;
   readonly #configmaps: Informer;
+  readonly client: Client;
+  readonly caPem: string;
+  readonly logger: Logger;
 
-  constructor(
-    readonly client: Client,
-    readonly caPem: string,
-    readonly logger: Logger,
-  ) {
-    this.#namespaces = new Informer(client, NAMESPACES, {});
-    this.#configmaps = new Informer(client, CONFIGMAPS, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` });
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.caPem = ctx.config.caPem;
+    this.logger = ctx.logger('root-ca-cert-publisher');
+    this.#namespaces = ctx.informers.informer(NAMESPACES);
+    this.#configmaps = ctx.informers.informer(CONFIGMAPS, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` });
     const byName = (ns: KubeObject) => this.#queue.add(ns.metadata!.name!);
     const byNamespace = (cm: KubeObject) => this.#queue.add(cm.metadata!.namespace!);
     this.#namespaces.addEventHandler({ onAdd: byName, onUpdate: (_o, ns) => byName(ns) });
@@ -29,9 +32,8 @@ export class RootCAPublisher {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const informers = [this.#namespaces.start(signal), this.#configmaps.start(signal)];
     await Promise.all([this.#namespaces.waitForSync(signal), this.#configmaps.waitForSync(signal)]);
-    await Promise.all([...informers, runWorkers(this.#queue, 2, (ns) => this.sync(ns), signal, { onError: (ns, err) => this.logger.warn('root CA publish failed', { namespace: ns, error: err }) })]);
+    await Promise.all([runWorkers(this.#queue, 2, (ns) => this.sync(ns), signal, { onError: (ns, err) => this.logger.warn('root CA publish failed', { namespace: ns, error: err }) })]);
   }
 
   async sync(namespace: string): Promise<void> {

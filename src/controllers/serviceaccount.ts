@@ -1,26 +1,28 @@
 // The ServiceAccount controller: every active namespace has a `default` ServiceAccount.
 import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
 import { ApiError, isAlreadyExists, isNotFound } from '../client/errors.ts';
-import { Informer } from '../client/informer.ts';
+import type { Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
+import type { Controller, ControllerContext } from './controller.ts';
 
 const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 const SERVICE_ACCOUNTS: GroupVersionResource = { group: '', version: 'v1', resource: 'serviceaccounts' };
 
 const isForbidden = (err: unknown) => err instanceof ApiError && err.code === 403;
 
-export class ServiceAccountController {
+export class ServiceAccountController implements Controller {
   readonly #queue = new WorkQueue<string>();
   readonly #namespaces: Informer;
   readonly #accounts: Informer;
+  readonly client: Client;
+  readonly logger: Logger;
 
-  constructor(
-    readonly client: Client,
-    readonly logger: Logger,
-  ) {
-    this.#namespaces = new Informer(client, NAMESPACES, {});
-    this.#accounts = new Informer(client, SERVICE_ACCOUNTS, { fieldSelector: 'metadata.name=default' });
+  constructor(ctx: ControllerContext) {
+    this.client = ctx.client;
+    this.logger = ctx.logger('serviceaccount-controller');
+    this.#namespaces = ctx.informers.informer(NAMESPACES);
+    this.#accounts = ctx.informers.informer(SERVICE_ACCOUNTS, { fieldSelector: 'metadata.name=default' });
     const byName = (ns: KubeObject) => this.#queue.add(ns.metadata!.name!);
     const byNamespace = (sa: KubeObject) => this.#queue.add(sa.metadata!.namespace!);
     this.#namespaces.addEventHandler({ onAdd: byName, onUpdate: (_o, ns) => byName(ns) });
@@ -29,9 +31,8 @@ export class ServiceAccountController {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const informers = [this.#namespaces.start(signal), this.#accounts.start(signal)];
     await Promise.all([this.#namespaces.waitForSync(signal), this.#accounts.waitForSync(signal)]);
-    await Promise.all([...informers, runWorkers(this.#queue, 2, (ns) => this.sync(ns), signal, { onError: (ns, err) => this.logger.warn('serviceaccount sync failed', { namespace: ns, error: err }) })]);
+    await Promise.all([runWorkers(this.#queue, 2, (ns) => this.sync(ns), signal, { onError: (ns, err) => this.logger.warn('serviceaccount sync failed', { namespace: ns, error: err }) })]);
   }
 
   async sync(namespace: string): Promise<void> {
