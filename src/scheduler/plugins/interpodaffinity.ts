@@ -3,8 +3,8 @@
 import type { Pod, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1.d.ts';
 import { MAX_NODE_SCORE } from '../framework.ts';
 import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework.ts';
-import { matchesLabelSelector, withMatchLabelKeys } from '../labels.ts';
-import type { Labels } from '../labels.ts';
+import { matchesLabelSelector, withMatchLabelKeys } from '../../api/labels.ts';
+import type { Labels } from '../../api/labels.ts';
 import type { NodeInfo } from '../nodeinfo.ts';
 import { skip, success, unresolvable, unschedulable } from '../status.ts';
 

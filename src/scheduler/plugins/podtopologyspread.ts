@@ -4,7 +4,7 @@ import type { Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.d.t
 import type { LabelSelector } from 'kubernetes-types/meta/v1.d.ts';
 import { MAX_NODE_SCORE } from '../framework.ts';
 import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework.ts';
-import { matchesLabelSelector, withMatchLabelKeys } from '../labels.ts';
+import { matchesLabelSelector, withMatchLabelKeys } from '../../api/labels.ts';
 import type { NodeInfo } from '../nodeinfo.ts';
 import { skip, success, unresolvable, unschedulable } from '../status.ts';
 import { findUntoleratedTaint } from './tainttoleration.ts';
