@@ -218,7 +218,19 @@ export class ResourceStore {
     if (this.type.namespaced && input.metadata?.namespace && input.metadata.namespace !== namespace) {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    return this.guaranteedUpdate(namespace, name, () => input, { ...opts, subresource, ...(wanted ? { expectedRV: wanted } : {}) });
+    const uid = input.metadata?.uid;
+    return this.guaranteedUpdate(
+      namespace,
+      name,
+      (current) => {
+        // A uid in a PUT is a precondition, as upstream's defaultUpdatedObjectInfo makes it.
+        if (uid && uid !== current.metadata?.uid) {
+          throw errors.conflict(this.type.plural, this.type.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata?.uid}`);
+        }
+        return input;
+      },
+      { ...opts, subresource, ...(wanted ? { expectedRV: wanted } : {}) },
+    );
   }
 
   /**
@@ -294,6 +306,10 @@ export class ResourceStore {
     meta.name = old.name!;
     if (this.type.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
+    // A patch that changes the uid (client-go's adoption patches carry it as a guard) fails as immutable.
+    if (meta.uid && meta.uid !== old.uid) {
+      throw this.#invalid(next, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `metadata.uid: Invalid value: ${JSON.stringify(meta.uid)}: field is immutable` }]);
+    }
     meta.uid = old.uid!;
     meta.creationTimestamp = old.creationTimestamp!;
     if (old.deletionTimestamp) meta.deletionTimestamp = old.deletionTimestamp;
