@@ -139,8 +139,11 @@ export function legacyAPIResourceList(registry: Registry, group: string, version
     for (const sub of t.subresources ?? []) {
       const s = subresourceInfo(t, sub);
       const e: Record<string, unknown> = { name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced, kind: s.kind, verbs: s.verbs };
-      if (s.group !== t.group) e['group'] = s.group;
-      if (s.version !== t.version) e['version'] = s.version;
+      // Both or neither, as upstream: kubectl drain needs both to find the policy/v1 eviction subresource.
+      if (s.group !== t.group || s.version !== t.version) {
+        e['group'] = s.group;
+        e['version'] = s.version;
+      }
       resources.push(e);
     }
   }

@@ -11,6 +11,8 @@ import type { Logger } from '../log.ts';
 import type { Authorizer } from './authz.ts';
 import type { UserInfo } from './authn.ts';
 import { answerReview } from './reviews.ts';
+import { createBinding, isLegacyBindings } from './binding.ts';
+import { handleEviction } from './eviction.ts';
 import { queryBool, type RequestInfo } from './requestinfo.ts';
 import { applyStrategicMergePatch, StrategicMergePatchError } from './patch/strategic.ts';
 import { schemaType } from '../api/schema.ts';
@@ -20,6 +22,7 @@ import { decodeObject, mediaTypeOf, negotiate, parseJsonObject, parseYamlObject,
 import { applyObject, conflictStatus, managerOrUserAgent, type ApplySchema } from './apply/index.ts';
 import { StatusError, errors } from './status.ts';
 import type { DeleteOptions, ResourceStore } from './store.ts';
+import { deletionWarnings, validatePropagation } from './propagation.ts';
 import type { CachedObject, WatchCache, WatchOutEvent } from './watchcache.ts';
 import { decodeStored, TooOldResourceVersionError, CacheNotReadyError, WatcherTooSlowError } from './watchcache.ts';
 import { applyMergePatch, mergePatchBodyError } from './patch/mergepatch.ts';
@@ -43,6 +46,7 @@ export async function handleResourceRequest(ctx: ApiContext, info: RequestInfo, 
   const type = ctx.registry.get(info.group, info.version, info.resource);
   if (!type) throw notFoundResource();
   const store = ctx.stores.get(type);
+  if (isLegacyBindings(type)) return legacyBinding(ctx, info, query, req, res);
   if (!store) return review(ctx, type, info, query, req, res, user);
   const namespace = type.namespaced ? info.namespace : '';
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw notFoundResource();
@@ -73,6 +77,15 @@ export async function handleResourceRequest(ctx: ApiContext, info: RequestInfo, 
   }
 }
 
+/** POST /api/v1/namespaces/NS/bindings: the pods/binding of the pod the body names. */
+async function legacyBinding(ctx: ApiContext, info: RequestInfo, query: URLSearchParams, req: Req, res: Res): Promise<void> {
+  if (info.verb !== 'create' || info.name) throw errors.methodNotSupported('bindings', '', info.verb);
+  const podType = ctx.registry.get('', 'v1', 'pods');
+  const pods = podType && ctx.stores.get(podType);
+  if (!pods || !info.namespace) throw notFoundResource();
+  return createBinding(pods, info.namespace, undefined, query, req, res);
+}
+
 /** Create-only review resources (access reviews, whoami): answered, never stored. */
 async function review(ctx: ApiContext, type: ResourceType, info: RequestInfo, query: URLSearchParams, req: Req, res: Res, user: UserInfo): Promise<void> {
   if (info.verb !== 'create' || info.name) throw errors.methodNotSupported(type.plural, type.group, info.verb);
@@ -91,6 +104,11 @@ async function handleSubresource(ctx: ApiContext, type: ResourceType, store: Res
     throw errors.methodNotSupported(`${type.plural}/status`, type.group, info.verb);
   }
   if (info.subresource === 'scale' && type.scale) return scale(ctx, type, store, namespace, info, query, req, res);
+  if (info.subresource === 'binding' && type.plural === 'pods' && type.group === '') {
+    if (info.verb !== 'create') throw errors.methodNotSupported('pods/binding', '', info.verb);
+    return createBinding(store, namespace, info.name, query, req, res);
+  }
+  if (info.subresource === 'eviction' && type.plural === 'pods' && type.group === '') return handleEviction(ctx, store, namespace, info.name, info.verb, query, req, res);
   if (info.subresource === 'finalize' && type.plural === 'namespaces' && info.verb === 'update') {
     // Only spec.finalizers changes through /finalize.
     const body = decodeBody(type, req, await readBody(req), query, res);
@@ -591,22 +609,23 @@ function decodeDeleteOptions(req: Req, body: Buffer, query: URLSearchParams): De
   if (query.getAll('dryRun').length) opts['dryRun'] = query.getAll('dryRun');
   const orphan = query.get('orphanDependents');
   if (orphan !== null) opts['orphanDependents'] = queryBool(orphan) === true;
-  const pp = opts['propagationPolicy'];
-  if (pp !== undefined && pp !== 'Background' && pp !== 'Foreground' && pp !== 'Orphan') {
-    throw invalidDeleteOptions('propagationPolicy', pp, 'FieldValueNotSupported', `Unsupported value: "${pp}": supported values: "Foreground", "Background", "Orphan", "nil"`);
-  }
-  if (typeof opts['gracePeriodSeconds'] === 'number' && opts['gracePeriodSeconds'] < 0) opts['gracePeriodSeconds'] = 0;
+  const propagationProblems = validatePropagation(opts);
+  if (propagationProblems.length) throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', propagationProblems);
+  // Upstream treats a negative grace period as one second.
+  if (typeof opts['gracePeriodSeconds'] === 'number' && opts['gracePeriodSeconds'] < 0) opts['gracePeriodSeconds'] = 1;
   for (const v of (opts['dryRun'] as string[] | undefined) ?? []) if (v !== 'All') throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(v)}; the only supported value is "All"`);
   return opts as DeleteOptions;
 }
 
-function invalidDeleteOptions(field: string, _value: unknown, reason: string, detail: string): StatusError {
-  const message = `${field}: ${detail}`;
-  return errors.invalid('DeleteOptions', 'meta.k8s.io', '', [{ reason, message, field }]);
+function warnOnDelete(type: ResourceType, options: DeleteOptions, res: Res): void {
+  const warnings = deletionWarnings(type, options);
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 async function remove(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, name: string, query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const options = decodeDeleteOptions(req, await readBody(req), query);
+  warnOnDelete(type, options, res);
+  await store.admitDelete(namespace, name, options);
   const { obj, deleted } = await store.delete(namespace, name, options);
   if (!deleted || type.plural === 'pods') return sendObject(ctx, type, res, req, query, obj);
   sendJson(res, 200, {
@@ -620,6 +639,7 @@ async function remove(ctx: ApiContext, type: ResourceType, store: ResourceStore,
 
 async function deleteCollection(ctx: ApiContext, type: ResourceType, store: ResourceStore, namespace: string, query: URLSearchParams, req: Req, res: Res): Promise<void> {
   const options = decodeDeleteOptions(req, await readBody(req), query);
+  warnOnDelete(type, options, res);
   const predicate = compilePredicate(type, query.get('labelSelector') ?? '', query.get('fieldSelector') ?? '');
   await consistentRead(ctx.watchCache);
   const keyPrefix = namespace ? `${store.prefix}${namespace}/` : store.prefix;
@@ -627,6 +647,7 @@ async function deleteCollection(ctx: ApiContext, type: ResourceType, store: Reso
   const removed: KObject[] = [];
   for (const t of targets) {
     try {
+      await store.admitDelete(t.obj.metadata?.namespace ?? '', t.obj.metadata!.name!, options);
       removed.push((await store.delete(t.obj.metadata?.namespace ?? '', t.obj.metadata!.name!, options)).obj);
     } catch (err) {
       if (err instanceof StatusError && err.code === 404) continue;

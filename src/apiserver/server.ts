@@ -23,6 +23,7 @@ import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregatedDiscovery, legacyAPIGroup,
 import { parseAccept } from './codec.ts';
 import { versionInfo } from './version.ts';
 import { serveOpenAPI } from './openapi.ts';
+import { defaultAdmission, runAsUser, StoreObjects } from './admission/index.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -68,6 +69,7 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   const allocator = new ServiceAllocator(opts.serviceCIDR, opts.nodePortRange, stores.get(svcType)!.cache);
   storeCtx.strategy.allocators = allocator;
   storeCtx.afterServiceWrite = (obj) => allocator.settle(obj);
+  storeCtx.admission = defaultAdmission(new StoreObjects(stores, backend));
 
   await watchCache.start(signal);
   const authorizer: Authorizer = new AllowAuthenticated();
@@ -197,7 +199,7 @@ async function handle(api: ApiContext, authenticator: Authenticator, serverAddre
       resourceRequest: info.isResourceRequest,
     });
     if (!decision.allowed) throw forbidden(user, info);
-    if (info.isResourceRequest) await handleResourceRequest(api, info, url.searchParams, req, res, user);
+    if (info.isResourceRequest) await runAsUser(user, () => handleResourceRequest(api, info!, url.searchParams, req, res, user));
     else serveDiscovery(api, serverAddress, info, path, req, res);
   } catch (err) {
     if (!(err instanceof StatusError)) api.logger.error('request failed', { method: req.method, path, error: err });

@@ -6,11 +6,14 @@ import type { FieldError, KObject, ResourceType, StrategyContext } from '../api/
 import { apiVersionOf, objectKey, storagePrefix } from '../api/registry.ts';
 import type { CachedObject, ResourceCache } from './watchcache.ts';
 import { cachedBuffer, decodeStored } from './watchcache.ts';
-import { StatusError, errors } from './status.ts';
+import { errors, type StatusError } from './status.ts';
 import { clone, deepEqual, generateName, newUID, nowRFC3339 } from './objects.ts';
 import { normalizeObject } from '../api/normalize.ts';
 import { schemaType } from '../api/schema.ts';
 import { updateManagedFields, type ApplySchema } from './apply/index.ts';
+import { attributesFor, type Admission, type Attributes, type Operation } from './admission/types.ts';
+import { requestUser } from './admission/request.ts';
+import { defaultGarbageCollectionPolicy, deletionFinalizers, markAsDeleting } from './propagation.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -34,8 +37,10 @@ export interface DeleteOptions {
 export interface StoreContext {
   backend: Backend;
   strategy: StrategyContext;
-  /** The namespaces cache, for the namespace-lifecycle checks on create. */
+  /** The namespaces cache. Not read here any more: the NamespaceLifecycle admission plugin checks namespaces. */
   namespaces: () => ResourceCache | undefined;
+  /** Admission plugins every write passes (NamespaceLifecycle, LimitRanger, Priority, ResourceQuota …). */
+  admission?: Admission;
   /** Called after a Service write lands, to release allocator holds. */
   afterServiceWrite?: (obj: KObject | undefined) => void;
 }
@@ -118,7 +123,10 @@ export class ResourceStore {
 
   /** Fields a write to this endpoint may not change (upstream's ResetFieldsStrategy): owned by nobody. */
   resetFields(subresource: string): string[][] {
-    if (subresource === 'status') return [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
+    if (subresource === 'status') {
+      if (this.type.schemaType.startsWith('crd:')) return [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
+      return this.type.group === 'apps' && this.type.plural === 'deployments' ? [['spec'], ['metadata', 'labels']] : [['spec']];
+    }
     return this.hasStatus ? [['status']] : [];
   }
 
@@ -160,6 +168,8 @@ export class ResourceStore {
     else delete meta.generation;
     this.type.defaults?.(obj);
     obj.metadata = this.#trackFields(undefined, obj, '', opts).metadata!;
+    const attrs = this.#attributes('CREATE', namespace, obj, undefined, '', opts);
+    await this.ctx.admission?.admit(attrs);
     this.type.prepareForCreate?.(obj, this.ctx.strategy);
     this.#normalize(obj);
     const problems = this.type.validateCreate?.(obj) ?? [];
@@ -167,7 +177,12 @@ export class ResourceStore {
       this.ctx.afterServiceWrite?.(obj);
       throw this.#invalid(obj, problems);
     }
-    if (this.type.namespaced) await this.#checkNamespace(namespace, obj);
+    try {
+      await this.ctx.admission?.validate(attrs);
+    } catch (err) {
+      this.ctx.afterServiceWrite?.(obj);
+      throw err;
+    }
     if (opts.dryRun) {
       this.ctx.afterServiceWrite?.(obj);
       return obj;
@@ -184,26 +199,20 @@ export class ResourceStore {
     }
   }
 
-  /** Upstream's NamespaceLifecycle admission: no new content in absent or terminating namespaces. */
-  async #checkNamespace(namespace: string, obj: KObject): Promise<void> {
-    const nsCache = this.ctx.namespaces();
-    if (!nsCache) return;
-    const key = `/registry/namespaces/${namespace}`;
-    let ns = nsCache.items.get(key)?.obj;
-    if (!ns) {
-      // The cache may not have seen a namespace created a moment ago: ask storage, as upstream's admission does.
-      const kv = await this.ctx.backend.get(key);
-      if (!kv) throw errors.notFound('namespaces', '', namespace);
-      ns = decodeStored(kv);
-    }
-    if (ns.metadata?.deletionTimestamp || ns['status']?.phase === 'Terminating') {
-      throw new StatusError(
-        403,
-        'Forbidden',
-        `${this.type.plural}${this.type.group ? '.' + this.type.group : ''} "${obj.metadata?.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name: obj.metadata?.name ?? '', group: this.type.group, kind: this.type.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
-      );
-    }
+  /** What admission plugins see of this write. */
+  #attributes(operation: Operation, namespace: string, obj: KObject | undefined, old: KObject | undefined, subresource: Subresource, opts: WriteOptions): Attributes {
+    const name = operation === 'CREATE' ? '' : (old ?? obj)?.metadata?.name;
+    return attributesFor(this.type, operation, { namespace, name, object: obj, oldObject: old, subresource, dryRun: opts.dryRun, user: requestUser() });
+  }
+
+  /** Admission for a DELETE (e.g. the system namespaces may not be deleted); call before delete(). */
+  async admitDelete(namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
+    const admission = this.ctx.admission;
+    if (!admission?.handles('DELETE')) return;
+    const old = this.cache.items.get(this.key(namespace, name))?.obj;
+    const attrs = attributesFor(this.type, 'DELETE', { namespace, name, oldObject: old, dryRun: options.dryRun?.includes('All'), user: requestUser() });
+    await admission.admit(attrs);
+    await admission.validate(attrs);
   }
 
   /**
@@ -250,14 +259,16 @@ export class ResourceStore {
       const current = this.#withTypeMeta(decodeStored(kv));
       if (opts.expectedRV !== undefined && opts.expectedRV !== String(kv.modRevision)) throw this.#conflict(name);
       const desired = clone(await mutate(clone(current)));
-      const next = this.#prepareUpdate(namespace, current, desired, opts.subresource ?? '', opts);
+      const next = await this.#prepareUpdate(namespace, current, desired, opts.subresource ?? '', opts);
       if (deepEqual(stripVolatile(next), stripVolatile(current))) return current;
       if (opts.dryRun) return next;
       try {
-        if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.#namespacePending(next)) {
-          // The last finalizer is gone from an object being deleted: it goes now.
+        const oldMeta = current.metadata!;
+        if (oldMeta.deletionTimestamp && !oldMeta.deletionGracePeriodSeconds && !(next.metadata?.finalizers?.length) && !this.#namespacePending(next)) {
+          // The last finalizer is gone from an object being deleted with no grace left: it goes now (upstream's
+          // ShouldDeleteDuringUpdate). A pod still in its grace period waits for its node.
           const { revision } = await this.ctx.backend.delete(key, kv.modRevision);
-          next.metadata.resourceVersion = String(revision);
+          next.metadata!.resourceVersion = String(revision);
           return next;
         }
         const rev = await this.ctx.backend.update(key, this.#encode(next), kv.modRevision);
@@ -280,7 +291,7 @@ export class ResourceStore {
     return errors.conflict(this.type.plural, this.type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
 
-  #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: Subresource, opts: WriteOptions): KObject {
+  async #prepareUpdate(namespace: string, current: KObject, desired: KObject, subresource: Subresource, opts: WriteOptions): Promise<KObject> {
     let next: KObject;
     if (subresource === 'status') {
       // The status subresource changes status only (and the managedFields of its writer).
@@ -288,6 +299,16 @@ export class ResourceStore {
       if (desired['status'] === undefined) delete next['status'];
       else next['status'] = desired['status'];
       if (opts.managedFieldsDone && desired.metadata?.managedFields) next.metadata!.managedFields = desired.metadata.managedFields;
+      // Built-in kinds take labels and annotations from a status write too (upstream's status strategies reset only
+      // spec; a Deployment's labels stay); custom resources change status only.
+      if (!this.type.schemaType.startsWith('crd:')) {
+        const keep = this.type.group === 'apps' && this.type.plural === 'deployments' ? ['annotations'] : ['labels', 'annotations'];
+        for (const field of keep) {
+          const value = desired.metadata?.[field];
+          if (value === undefined) delete next.metadata![field];
+          else next.metadata![field] = value;
+        }
+      }
     } else if (subresource === 'finalize') {
       // A namespace's /finalize changes spec.finalizers only.
       next = clone(current);
@@ -328,6 +349,8 @@ export class ResourceStore {
     const mainResource = subresource === '' || subresource === 'scale';
     if (mainResource) this.type.defaults?.(next);
     next = this.#trackFields(current, next, subresource, opts);
+    const attrs = this.#attributes('UPDATE', namespace, next, current, subresource, opts);
+    await this.ctx.admission?.admit(attrs);
     if (mainResource) this.type.prepareForUpdate?.(next, current, this.ctx.strategy);
     this.#normalize(next);
     meta = next.metadata!;
@@ -338,6 +361,7 @@ export class ResourceStore {
     else delete meta.generation;
     const problems = this.type.validateUpdate?.(next, current) ?? [];
     if (problems.length) throw this.#invalid(next, problems);
+    await this.ctx.admission?.validate(attrs);
     return next;
   }
 
@@ -358,18 +382,28 @@ export class ResourceStore {
         throw errors.conflict(this.type.plural, this.type.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`);
       }
       const grace = this.#gracePeriod(current, options);
-      const pendingFinalizers = (meta.finalizers?.length ?? 0) > 0 || this.#namespacePending(current);
+      // A graceful deletion under way that this request does not shorten: nothing changes, finalizers included.
+      if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) > 0 && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, deleted: false };
+      // A namespace's own finalizers come first; the garbage collector's are settled once they are done.
+      const gc = this.#namespacePending(current) ? undefined : deletionFinalizers(defaultGarbageCollectionPolicy(this.type), meta.finalizers ?? [], options);
+      const pendingFinalizers = (gc ? gc.finalizers.length > 0 : (meta.finalizers?.length ?? 0) > 0) || this.#namespacePending(current);
       if (grace > 0 || pendingFinalizers) {
-        // Graceful deletion: mark the object; its finalizers or its node finish the job.
-        if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return { obj: current, deleted: false };
+        // Graceful deletion, or finalizers to wait for: mark the object; its finalizers or its node finish the job.
         const next = clone(current);
         const nm = next.metadata!;
         const now = Date.now();
-        if (!nm.deletionTimestamp || grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
-          nm.deletionTimestamp = nowRFC3339(now + grace * 1000);
-          nm.deletionGracePeriodSeconds = grace;
+        if (grace > 0) {
+          if (!nm.deletionTimestamp || grace < (nm.deletionGracePeriodSeconds ?? Infinity)) {
+            nm.deletionTimestamp = nowRFC3339(now + grace * 1000);
+            nm.deletionGracePeriodSeconds = grace;
+          }
+        } else markAsDeleting(nm, now, this.hasGeneration);
+        if (gc?.changed) {
+          if (gc.finalizers.length) nm.finalizers = gc.finalizers;
+          else delete nm.finalizers;
         }
         if (this.type.plural === 'namespaces') next['status'] = { ...(next['status'] ?? {}), phase: 'Terminating' };
+        if (deepEqual(next, current)) return { obj: current, deleted: false };
         if (dryRun) return { obj: next, deleted: false };
         try {
           const rev = await this.ctx.backend.update(key, this.#encode(next), kv.modRevision);

@@ -9,8 +9,10 @@ import { ensurePKI, type PKI } from '../adm/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { Client } from '../client/client.ts';
 import { httpsTransport, type Transport } from '../client/transport.ts';
-import type { ControllerFactory } from '../controllers/controller.ts';
+import type { ControllerConfig, ControllerFactory } from '../controllers/controller.ts';
+import { controllerFactories } from '../controllers/index.ts';
 import { runControllerManager } from '../controllers/manager.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
 
@@ -39,6 +41,10 @@ function portOf(url: string, fallback: number): number {
 export interface ControlPlaneOptions {
   /** Which controllers to run; default every one in controllers/index.ts. */
   controllers?: Record<string, ControllerFactory>;
+  /** Run the scheduler beside the controllers, on their shared informers; default: when `controllers` is not given. */
+  scheduler?: boolean;
+  /** Controller settings beyond what the flags give (e.g. shorter node lifecycle periods). */
+  controllerConfig?: Pick<ControllerConfig, 'nodeLifecycle'>;
 }
 
 export async function startControlPlane(flags: ServerFlags, signal: AbortSignal, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -71,8 +77,8 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
     {
       client,
       logger,
-      config: { caPem: pki.caCertPem, clusterCIDR: flags.clusterCIDR, nodeCIDRMaskSize: flags.nodeCIDRMaskSize, serviceCIDR: flags.serviceCIDR },
-      ...(opts.controllers ? { controllers: opts.controllers } : {}),
+      config: { caPem: pki.caCertPem, clusterCIDR: flags.clusterCIDR, nodeCIDRMaskSize: flags.nodeCIDRMaskSize, serviceCIDR: flags.serviceCIDR, ...opts.controllerConfig },
+      controllers: { ...(opts.controllers ?? controllerFactories), ...((opts.scheduler ?? !opts.controllers) ? { scheduler: (ctx) => new Scheduler(ctx) } : {}) },
     },
     signal,
   ).catch((err: unknown) => logger('controller-manager').error('controller manager failed', { error: err }));

@@ -1,5 +1,5 @@
 // `skiff server`: the control plane (API server and controllers); runs until SIGTERM or SIGINT.
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { CliIO } from './command.ts';
 import { startControlPlane } from './controlplane.ts';
 import type { ServerFlags } from './server-flags.ts';
@@ -15,8 +15,11 @@ export class ShutdownRequested extends Error {
   }
 }
 
-export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> {
-  const log = createLogger('skiff', { format: flags.logFormat });
+/**
+ * Runs `body` until SIGTERM or SIGINT: the first signal aborts `body`'s signal (with ShutdownRequested), a later one
+ * exits at once. Resolves to the exit code: 0 when `body` finishes or is stopped by a signal, 1 when it fails.
+ */
+export async function runUntilSignalled(log: Logger, what: string, body: (signal: AbortSignal) => Promise<void>): Promise<number> {
   const controller = new AbortController();
   let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -33,17 +36,24 @@ export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    const plane = await startControlPlane(flags, controller.signal);
-    io.stdout(`Skiff API server is running at ${plane.url}; kubeconfig: ${plane.kubeconfigPath}\n`);
-    await plane.closed;
+    await body(controller.signal);
     log.info('stopped');
     return 0;
   } catch (err) {
     if (controller.signal.aborted && err === controller.signal.reason) return 0;
-    log.error('server failed', { error: err });
+    log.error(`${what} failed`, { error: err });
     return 1;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+export async function runServer(flags: ServerFlags, io: CliIO): Promise<number> {
+  const log = createLogger('skiff', { format: flags.logFormat });
+  return runUntilSignalled(log, 'server', async (signal) => {
+    const plane = await startControlPlane(flags, signal);
+    io.stdout(`Skiff API server is running at ${plane.url}; kubeconfig: ${plane.kubeconfigPath}\n`);
+    await plane.closed;
+  });
 }

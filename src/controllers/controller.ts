@@ -12,6 +12,23 @@ export interface ControllerConfig {
   /** Prefix length of each node's podCIDR (default 24). */
   nodeCIDRMaskSize: number;
   serviceCIDR: string;
+  /** kube-controller-manager's node lifecycle settings; unset ones take upstream's defaults (nodelifecycle.ts). */
+  nodeLifecycle?: {
+    /** --node-monitor-period (5 s): how often node heartbeats are checked. */
+    monitorPeriodMs?: number;
+    /** --node-monitor-grace-period (40 s): silence after which a node's conditions become Unknown. */
+    monitorGracePeriodMs?: number;
+    /** --node-startup-grace-period (60 s): the same for a node that never posted its status. */
+    startupGracePeriodMs?: number;
+    /** --node-eviction-rate (0.1): nodes per second per zone given a NoExecute taint. */
+    evictionRate?: number;
+    /** --secondary-node-eviction-rate (0.01), for a large zone that is partly down. */
+    secondaryEvictionRate?: number;
+    /** --large-cluster-size-threshold (50). */
+    largeClusterSizeThreshold?: number;
+    /** --unhealthy-zone-threshold (0.55). */
+    unhealthyZoneThreshold?: number;
+  };
 }
 
 export interface ControllerContext {

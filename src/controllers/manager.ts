@@ -1,4 +1,5 @@
 // The controller manager: one client, one set of shared informers, and every named controller started together.
+import { setMaxListeners } from 'node:events';
 import type { Client } from '../client/client.ts';
 import { EventRecorder } from '../client/events.ts';
 import { InformerFactory } from '../client/factory.ts';
@@ -28,6 +29,8 @@ export function newControllerContext(opts: Omit<ControllerManagerOptions, 'contr
 /** Runs until `signal` aborts; resolves when every controller and informer has stopped. */
 export async function runControllerManager(opts: ControllerManagerOptions, signal: AbortSignal, ctx = newControllerContext(opts)): Promise<void> {
   const log = opts.logger('controller-manager');
+  // Every informer's watch and every worker listens on this one signal.
+  setMaxListeners(0, signal);
   const running = Object.entries(opts.controllers ?? controllerFactories).map(([name, make]) =>
     make(ctx)
       .start(signal)

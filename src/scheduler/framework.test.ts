@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultFrameworkOptions } from './defaults.ts';
-import { CycleState, defaultNormalizeScore, FitError, Framework, numFeasibleNodesToFind, SchedulingError, Snapshot } from './framework.ts';
+import { CycleState, defaultNormalizeScore, FitError, Framework, numFeasibleNodesToFind, podInfo, SchedulingError, Snapshot } from './framework.ts';
 import type { BindPlugin, FilterPlugin, NodeScore, PreFilterPlugin, ReservePlugin, ScorePlugin } from './framework.ts';
 import { errorStatus, skip, success, unschedulable } from './status.ts';
 import { boundPod, makeNode, makePod } from './testutil.ts';
@@ -92,6 +92,26 @@ describe('Framework', () => {
     assert.equal((await fw.runBind(new CycleState(), makePod('p'), 'n')).code, 'Success');
     assert.deepEqual(bound, ['p->n']);
     assert.equal((await new Framework({ plugins: [skipper] }).runBind(new CycleState(), makePod('p'), 'n')).code, 'Skip');
+  });
+
+  it('keeps room for pods nominated to a node, from pods of lower priority only', () => {
+    const nominated = podInfo({ ...makePod('nominee', { cpu: '1500m' }), spec: { ...makePod('nominee', { cpu: '1500m' }).spec!, priority: 100 } });
+    const fw = new Framework({ ...defaultFrameworkOptions(), nominatedPods: (node) => (node === 'a' ? [nominated] : undefined) });
+    const snapshot = Snapshot.of([makeNode('a', { cpu: '2' })]);
+    const low = fw.schedulePod(new CycleState(), { ...makePod('low', { cpu: '1' }), spec: { ...makePod('low', { cpu: '1' }).spec!, priority: 10 } }, snapshot);
+    assert.ok(low instanceof FitError);
+    assert.equal(low.message, '0/1 nodes are available: 1 Insufficient cpu.');
+    const high = fw.schedulePod(new CycleState(), { ...makePod('high', { cpu: '1' }), spec: { ...makePod('high', { cpu: '1' }).spec!, priority: 200 } }, snapshot);
+    assert.equal(scheduled(high), 'a');
+  });
+
+  it('tries the node a pod was nominated to first', () => {
+    const nodes = Snapshot.of([makeNode('a'), makeNode('b'), makeNode('c')]);
+    const fw = new Framework({ ...defaultFrameworkOptions(), random: () => 0 });
+    const r = fw.schedulePod(new CycleState(), { ...makePod('p'), status: { nominatedNodeName: 'b' } }, nodes);
+    assert.ok(!(r instanceof FitError));
+    assert.equal(r.nodeName, 'b');
+    assert.equal(r.evaluatedNodes, 1);
   });
 
   it('looks at a rotating share of large clusters, as upstream', () => {

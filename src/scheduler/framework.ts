@@ -2,7 +2,7 @@
 // scheduling cycle (prefilter → filter → prescore → score → select) and the binding cycle over a snapshot.
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import { FitError, emptyDiagnosis } from './fiterror.ts';
-import type { NodeInfo, Snapshot } from './nodeinfo.ts';
+import type { NodeInfo, PodInfo, Snapshot } from './nodeinfo.ts';
 import { Status, errorStatus, success } from './status.ts';
 
 export { Status, success, unschedulable, unresolvable, skip, errorStatus } from './status.ts';
@@ -35,6 +35,8 @@ export class CycleState {
   readonly skipScorePlugins = new Set<string>();
   /** Every node of the snapshot being scheduled against (PreScore only sees the feasible ones). */
   allNodes: readonly NodeInfo[] = [];
+  /** The snapshot being scheduled against, when the framework runs the cycle. */
+  snapshot: Snapshot | undefined;
 }
 
 export interface Plugin {
@@ -117,6 +119,11 @@ export interface FrameworkOptions {
   percentageOfNodesToScore?: number;
   /** Breaks ties between top-scoring nodes; returns [0, 1). Default Math.random. */
   random?: () => number;
+  /**
+   * Pods nominated to a node by preemption and not yet bound there. Filters count those of equal or higher
+   * priority than the pod being scheduled as if they were already on the node, as upstream does.
+   */
+  nominatedPods?: (nodeName: string) => readonly PodInfo[] | undefined;
 }
 
 export interface ScheduleResult {
@@ -139,11 +146,22 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage = 0): num
   return n < MIN_FEASIBLE_NODES ? MIN_FEASIBLE_NODES : n;
 }
 
+/** A pod's priority (spec.priority, 0 when unset). */
+export function podPriority(pod: Pod): number {
+  return pod.spec?.priority ?? 0;
+}
+
 export class Framework {
   readonly plugins: readonly Plugin[];
   readonly #weights: Readonly<Record<string, number>>;
   readonly #percentage: number;
   readonly #random: () => number;
+  readonly #nominatedPods: ((nodeName: string) => readonly PodInfo[] | undefined) | undefined;
+  // The plugins of each hot extension point, found once rather than per node.
+  readonly #preFilters: readonly PreFilterPlugin[];
+  readonly #filters: readonly FilterPlugin[];
+  readonly #preScores: readonly PreScorePlugin[];
+  readonly #scores: readonly ScorePlugin[];
   /** Where the next cycle starts filtering, so partial searches rotate over the nodes. */
   #nextStartNodeIndex = 0;
 
@@ -157,11 +175,15 @@ export class Framework {
     this.#weights = opts.scoreWeights ?? {};
     this.#percentage = opts.percentageOfNodesToScore ?? 0;
     this.#random = opts.random ?? Math.random;
+    this.#nominatedPods = opts.nominatedPods;
+    this.#preFilters = opts.plugins.filter(isPreFilter);
+    this.#filters = opts.plugins.filter(isFilter);
+    this.#preScores = opts.plugins.filter(isPreScore);
+    this.#scores = opts.plugins.filter(isScore);
   }
 
   runPreFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status {
-    for (const p of this.plugins) {
-      if (!isPreFilter(p)) continue;
+    for (const p of this.#preFilters) {
       const s = p.preFilter(state, pod, nodes);
       if (s.code === 'Skip') state.skipFilterPlugins.add(p.name);
       else if (!s.isSuccess()) return s.withPlugin(p.name);
@@ -170,12 +192,35 @@ export class Framework {
   }
 
   runFilter(state: CycleState, pod: Pod, node: NodeInfo): Status {
-    for (const p of this.plugins) {
-      if (!isFilter(p) || state.skipFilterPlugins.has(p.name)) continue;
+    const skipped = state.skipFilterPlugins;
+    for (const p of this.#filters) {
+      if (skipped.size > 0 && skipped.has(p.name)) continue;
       const s = p.filter(state, pod, node);
       if (!s.isSuccess()) return s.withPlugin(p.name);
     }
     return success();
+  }
+
+  /**
+   * Filters a node as upstream's RunFilterPluginsWithNominatedPods: when pods of equal or higher priority are
+   * nominated to it, the pod must fit both with them on the node and without them. (Plugin PreFilter state is not
+   * adjusted for the added pods: resources and ports are checked with them, spreading and pod affinity are not.)
+   */
+  runFilterWithNominatedPods(state: CycleState, pod: Pod, node: NodeInfo): Status {
+    const nominated = this.#nominatedPods?.(node.name);
+    if (!nominated || nominated.length === 0) return this.runFilter(state, pod, node);
+    const priority = podPriority(pod);
+    const uid = pod.metadata?.uid;
+    let withNominated: NodeInfo | undefined;
+    for (const pi of nominated) {
+      if (podPriority(pi.pod) < priority || (uid !== undefined && pi.pod.metadata?.uid === uid)) continue;
+      withNominated ??= node.clone();
+      withNominated.addPod(pi);
+    }
+    if (!withNominated) return this.runFilter(state, pod, node);
+    const s = this.runFilter(state, pod, withNominated);
+    if (!s.isSuccess()) return s;
+    return this.runFilter(state, pod, node);
   }
 
   /**
@@ -185,6 +230,7 @@ export class Framework {
   schedulePod(state: CycleState, pod: Pod, snapshot: Snapshot): ScheduleResult | FitError {
     const nodes = snapshot.nodes;
     state.allNodes = nodes;
+    state.snapshot = snapshot;
     const diagnosis = emptyDiagnosis();
     if (nodes.length === 0) return new FitError(pod, 0, diagnosis);
 
@@ -197,6 +243,15 @@ export class Framework {
       return new FitError(pod, nodes.length, diagnosis);
     }
 
+    // A node nominated by an earlier preemption is likely the one place the pod fits: try it first.
+    const nominatedName = pod.status?.nominatedNodeName;
+    const nominatedNode = nominatedName ? snapshot.get(nominatedName) : undefined;
+    if (nominatedNode) {
+      const s = this.runFilterWithNominatedPods(state, pod, nominatedNode);
+      if (s.isSuccess()) return { nodeName: nominatedNode.name, evaluatedNodes: 1, feasibleNodes: 1, scores: new Map() };
+      if (s.code === 'Error') throw new SchedulingError(s);
+    }
+
     const want = numFeasibleNodesToFind(nodes.length, this.#percentage);
     const feasible: NodeInfo[] = [];
     let evaluated = 0;
@@ -204,7 +259,7 @@ export class Framework {
     for (let i = 0; i < nodes.length && feasible.length < want; i++) {
       const node = nodes[(start + i) % nodes.length] as NodeInfo;
       evaluated++;
-      const s = this.runFilter(state, pod, node);
+      const s = this.runFilterWithNominatedPods(state, pod, node);
       if (s.isSuccess()) feasible.push(node);
       else if (s.code === 'Error') throw new SchedulingError(s);
       else {
@@ -217,40 +272,70 @@ export class Framework {
 
     const only = feasible[0];
     if (feasible.length === 1 && only) return { nodeName: only.name, evaluatedNodes: evaluated, feasibleNodes: 1, scores: new Map() };
-    const scores = this.runScore(state, pod, feasible);
-    return { nodeName: this.selectHost(feasible, scores), evaluatedNodes: evaluated, feasibleNodes: feasible.length, scores };
+    const sums = this.#scoreNodes(state, pod, feasible);
+    let best = '';
+    let bestScore = -Infinity;
+    let ties = 0;
+    for (let i = 0; i < feasible.length; i++) {
+      const score = sums[i] ?? 0;
+      if (score > bestScore) {
+        best = (feasible[i] as NodeInfo).name;
+        bestScore = score;
+        ties = 1;
+      } else if (score === bestScore) {
+        ties++;
+        if (Math.floor(this.#random() * ties) === 0) best = (feasible[i] as NodeInfo).name;
+      }
+    }
+    let scores: Map<string, number> | undefined;
+    return {
+      nodeName: best,
+      evaluatedNodes: evaluated,
+      feasibleNodes: feasible.length,
+      // Keyed by name only when someone asks.
+      get scores() {
+        return (scores ??= totalsByName(feasible, sums));
+      },
+    };
   }
 
   /** PreScore, Score, NormalizeScore and weights: the total score of every node. */
   runScore(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Map<string, number> {
-    for (const p of this.plugins) {
-      if (!isPreScore(p)) continue;
+    return totalsByName(nodes, this.#scoreNodes(state, pod, nodes));
+  }
+
+  /** The weighted total of each node, in the order of `nodes`. */
+  #scoreNodes(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Float64Array {
+    for (const p of this.#preScores) {
       const s = p.preScore(state, pod, nodes);
       if (s.code === 'Skip') state.skipScorePlugins.add(p.name);
       else if (!s.isSuccess()) throw new SchedulingError(s.withPlugin(p.name));
     }
-    const totals = new Map<string, number>(nodes.map((n) => [n.name, 0]));
-    for (const p of this.plugins) {
-      if (!isScore(p) || state.skipScorePlugins.has(p.name)) continue;
-      const scores: NodeScore[] = [];
-      for (const n of nodes) {
-        const r = p.score(state, pod, n);
+    // Totals are summed by index: nodes and the scores share the order (normalizeScore rewrites scores in place).
+    // One NodeScore per node serves every plugin in turn.
+    const sums = new Float64Array(nodes.length);
+    const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    for (const p of this.#scores) {
+      if (state.skipScorePlugins.has(p.name)) continue;
+      for (let i = 0; i < nodes.length; i++) {
+        const r = p.score(state, pod, nodes[i] as NodeInfo);
         if (typeof r !== 'number') throw new SchedulingError(r.withPlugin(p.name));
-        scores.push({ name: n.name, score: r });
+        (scores[i] as NodeScore).score = r;
       }
       if (p.normalizeScore) {
         const s = p.normalizeScore(state, pod, scores);
         if (!s.isSuccess()) throw new SchedulingError(s.withPlugin(p.name));
       }
       const weight = this.#weights[p.name] ?? 1;
-      for (const ns of scores) {
+      for (let i = 0; i < scores.length; i++) {
+        const ns = scores[i] as NodeScore;
         if (ns.score < MIN_NODE_SCORE || ns.score > MAX_NODE_SCORE) {
           throw new SchedulingError(errorStatus(new Error(`score ${ns.score} of node ${ns.name} is outside [0, 100]`)).withPlugin(p.name));
         }
-        totals.set(ns.name, (totals.get(ns.name) ?? 0) + ns.score * weight);
+        sums[i] = (sums[i] ?? 0) + ns.score * weight;
       }
     }
-    return totals;
+    return sums;
   }
 
   /** The highest-scoring node; ties broken by reservoir sampling with the injected RNG. */
@@ -341,6 +426,12 @@ export class Framework {
   runPostBind(state: CycleState, pod: Pod, nodeName: string): void {
     for (const p of this.plugins) if (isPostBind(p)) p.postBind(state, pod, nodeName);
   }
+}
+
+function totalsByName(nodes: readonly NodeInfo[], sums: Float64Array): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) totals.set((nodes[i] as NodeInfo).name, sums[i] ?? 0);
+  return totals;
 }
 
 /** upstream's DefaultNormalizeScore: scales to 0–maxPriority by the highest score, optionally reversed. */

@@ -74,12 +74,32 @@ function containerRequests(c: Container, nonZero: boolean): Resources {
   return r;
 }
 
+interface Memo {
+  initContainers: unknown;
+  overhead: unknown;
+  plain?: Resources;
+  nonZero?: Resources;
+}
+/** Requests by the pod's containers array: the scheduler asks for the same pod's requests several times a cycle. */
+const memo = new WeakMap<object, Memo>();
+
 /**
- * The pod's effective request, as upstream computes it: the sum of its containers and its sidecars
+ * The pod's effective request (memoized: treat it as read-only), as upstream computes it: the sum of its containers and its sidecars
  * (restartable init containers), or the largest init-container peak if bigger, plus spec.overhead.
  * With `nonZero`, containers that request no cpu/memory count as 100m / 200Mi (used for scoring only).
  */
 export function podRequests(pod: Pod, nonZero = false): Resources {
+  const containers = pod.spec?.containers;
+  if (!containers) return computePodRequests(pod, nonZero);
+  let m = memo.get(containers);
+  if (!m || m.initContainers !== pod.spec?.initContainers || m.overhead !== pod.spec?.overhead) {
+    m = { initContainers: pod.spec?.initContainers, overhead: pod.spec?.overhead };
+    memo.set(containers, m);
+  }
+  return nonZero ? (m.nonZero ??= computePodRequests(pod, true)) : (m.plain ??= computePodRequests(pod, false));
+}
+
+function computePodRequests(pod: Pod, nonZero: boolean): Resources {
   const sum = emptyResources();
   for (const c of pod.spec?.containers ?? []) addResources(sum, containerRequests(c, nonZero));
   const sidecars = emptyResources();

@@ -23,6 +23,8 @@ export interface StartOptions {
   extraArgs?: string[];
   /** Defaults to $SKIFF_E2E_LAUNCHER, else `tsx`. */
   launcher?: Launcher;
+  /** The skiff subcommand that serves (default `server`; `up` takes the same flags). */
+  command?: string;
   /** Run this TypeScript/JavaScript entry instead of src/cli/main.ts (harness self-tests use a fake server). */
   entry?: string;
   readyTimeoutMs?: number;
@@ -173,7 +175,7 @@ export async function startSkiffServer(options: StartOptions): Promise<SkiffServ
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const spawnOnce = async () => {
-    const args = ['server', '--data-dir', dataDir, '--secure-port', String(port), '--bind-address', '127.0.0.1'];
+    const args = [options.command ?? 'server', '--data-dir', dataDir, '--secure-port', String(port), '--bind-address', '127.0.0.1'];
     if (datastoreEndpoint) args.push('--datastore-endpoint', datastoreEndpoint);
     args.push(...extraArgs);
     output.append(`$ skiff ${args.join(' ')}\n`);

@@ -6,6 +6,7 @@ import {
   validateNonnegative, type LabelSelector,
 } from '../validation.ts';
 import { validatePodTemplateSpec } from '../validation-pod.ts';
+import { validateAnnotations, validateLabels } from '../validation.ts';
 import { builtinResource, isObj, metaValidation, spec, specOrEmpty, statusHooks, str, type Obj } from './common.ts';
 
 const resource = builtinResource('apps', 'v1', 'apps');
@@ -220,6 +221,8 @@ function validateDaemonSetSpec(obj: KObject): FieldError[] {
   return errs;
 }
 
+const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+
 const daemonSets: ResourceType = {
   ...base('DaemonSet', 'daemonsets', 'daemonset'),
   shortNames: ['ds'],
@@ -237,7 +240,20 @@ const daemonSets: ResourceType = {
     setDefault(s, 'revisionHistoryLimit', 10);
     defaultPodTemplateSpec(ensureObj(s, 'template'));
   },
-  ...statusHooks(() => ({ currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 })),
+  // The template generation (upstream keeps it in this annotation in apps/v1) counts changes of spec.template.
+  prepareForCreate(obj) {
+    obj['status'] = { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+    const meta = (obj.metadata ??= {});
+    meta.annotations = { ...meta.annotations, [TEMPLATE_GENERATION]: '1' };
+  },
+  prepareForUpdate(obj, old) {
+    if (old['status'] === undefined) delete obj['status'];
+    else obj['status'] = structuredClone(old['status']);
+    const oldGeneration = Number(old.metadata?.annotations?.[TEMPLATE_GENERATION] ?? '0') || 0;
+    const changed = !semanticEqual(spec(obj)['template'], specOrEmpty(old)['template']);
+    const meta = (obj.metadata ??= {});
+    meta.annotations = { ...meta.annotations, [TEMPLATE_GENERATION]: String(changed ? oldGeneration + 1 : oldGeneration || 1) };
+  },
   ...metaValidation(true, nameIsDNSSubdomain, validateDaemonSetSpec, selectorImmutable),
 };
 
@@ -281,7 +297,10 @@ function validateStatefulSetSpec(obj: KObject): FieldError[] {
   if (!selectorIsEmpty(sel) && !selectorMatches(sel, templateLabels(tpl))) {
     errs.push(fieldError.invalid('spec.template.metadata.labels', sortedMap(templateLabels(tpl)), '`selector` does not match template `labels`'));
   }
-  errs.push(...validatePodTemplateSpec(tpl, 'spec.template'));
+  // Upstream checks only the template's labels and annotations: its volumes may name volumeClaimTemplates.
+  const tplMeta: Obj = isObj(tpl) && isObj(tpl['metadata']) ? tpl['metadata'] : {};
+  if (!isObj(tpl)) errs.push(fieldError.required('spec.template'));
+  errs.push(...validateLabels(tplMeta['labels'], 'spec.template.labels'), ...validateAnnotations(tplMeta['annotations'], 'spec.template.annotations'));
   const ts: Obj = isObj(tpl) && isObj(tpl['spec']) ? tpl['spec'] : {};
   if (ts['restartPolicy'] !== 'Always') errs.push(fieldError.notSupported('spec.template.spec.restartPolicy', str(ts['restartPolicy']), ['Always']));
   if (ts['activeDeadlineSeconds'] !== undefined && ts['activeDeadlineSeconds'] !== null) {

@@ -70,7 +70,9 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}): PreFilterP
       const antiTerms = requiredAnti(pod);
       const s: FilterState = { existingAnti: new Map(), affinity: new Map(), anti: new Map(), affinityTerms, antiTerms };
       const needAll = affinityTerms.length > 0 || antiTerms.length > 0;
-      for (const node of nodes) {
+      // Without terms of its own, only nodes holding pods with required anti-affinity matter.
+      const scan = needAll || !state.snapshot ? nodes : state.snapshot.havePodsWithRequiredAntiAffinity();
+      for (const node of scan) {
         const candidates = needAll ? node.pods : node.podsWithRequiredAntiAffinity;
         if (candidates.length === 0) continue;
         const labels = node.node.metadata?.labels ?? {};
@@ -118,9 +120,11 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}): PreFilterP
       return success();
     },
     preScore(state, pod, nodes) {
-      const all = state.allNodes.length > 0 ? state.allNodes : nodes;
-      const scores = new Map<string, number>();
       const hasOwn = preferredAffinity(pod).length > 0 || preferredAnti(pod).length > 0;
+      const everyNode = state.allNodes.length > 0 ? state.allNodes : nodes;
+      // Without preferences of its own, only existing pods' preferences toward it count: nodes holding such pods.
+      const all = hasOwn || !state.snapshot ? everyNode : state.snapshot.havePodsWithAffinity();
+      const scores = new Map<string, number>();
       const tally = (node: NodeInfo, term: PodAffinityTerm, weight: number): void => {
         const v = node.node.metadata?.labels?.[term.topologyKey];
         if (v !== undefined) add(scores, pair(term.topologyKey, v), weight);

@@ -56,8 +56,11 @@ export function matchesNodeSelector(sel: NodeSelector, node: Node): boolean {
 
 /** nodeSelector (every label equal) and required node affinity, as one check. */
 export function podMatchesNodeAffinity(pod: Pod, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
+  const selector = pod.spec?.nodeSelector;
+  if (selector) {
+    const labels = node.metadata?.labels ?? {};
+    for (const k in selector) if (!Object.hasOwn(labels, k) || labels[k] !== selector[k]) return false;
+  }
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   return !required || matchesNodeSelector(required, node);
 }

@@ -45,6 +45,11 @@ export function fitsRequest(req: Resources, node: NodeInfo, ignored: ReadonlySet
   return out;
 }
 
+/** The common case, without allocating: only cpu, memory and ephemeral storage asked, and there is room. */
+function fitsQuickly(req: Resources, node: NodeInfo): boolean {
+  return req.scalar.size === 0 && node.hasRoomFor(req);
+}
+
 /** Resource names scored and their weights (upstream's default: cpu and memory, weight 1 each). */
 export interface ResourceSpec {
   name: string;
@@ -55,6 +60,12 @@ export const DEFAULT_SCORED_RESOURCES: readonly ResourceSpec[] = [
   { name: 'memory', weight: 1 },
 ];
 
+function capacityOf(node: NodeInfo, name: string): number {
+  if (name === 'cpu') return node.allocatableMilliCPU;
+  if (name === 'memory') return node.allocatableMemory;
+  return amountOf(node.allocatable, name);
+}
+
 function amountOf(r: Resources, name: string): number {
   if (name === 'cpu') return r.milliCPU;
   if (name === 'memory') return r.memory;
@@ -62,11 +73,11 @@ function amountOf(r: Resources, name: string): number {
   return r.scalar.get(name) ?? 0;
 }
 
-/** [requested-after-placing-the-pod, allocatable] per scored resource; cpu and memory use the non-zero defaults. */
-function allocation(node: NodeInfo, pod: Resources, podNonZero: Resources, name: string): [number, number] {
-  const nonZero = name === 'cpu' || name === 'memory';
-  const onNode = amountOf(nonZero ? node.nonZeroRequested : node.requested, name);
-  return [onNode + amountOf(nonZero ? podNonZero : pod, name), amountOf(node.allocatable, name)];
+/** What the node would have requested of a scored resource with the pod on it; cpu and memory use the non-zero defaults. */
+function requestedWith(node: NodeInfo, pod: Resources, podNonZero: Resources, name: string): number {
+  if (name === 'cpu') return node.nonZeroRequestedMilliCPU + podNonZero.milliCPU;
+  if (name === 'memory') return node.nonZeroRequestedMemory + podNonZero.memory;
+  return amountOf(node.requested, name) + amountOf(pod, name);
 }
 
 /** LeastAllocated: the free fraction of each resource, 0–100, weighted. */
@@ -74,8 +85,9 @@ export function leastAllocatedScore(node: NodeInfo, pod: Resources, podNonZero: 
   let total = 0;
   let weights = 0;
   for (const { name, weight } of specs) {
-    const [requested, capacity] = allocation(node, pod, podNonZero, name);
+    const capacity = capacityOf(node, name);
     if (capacity === 0) continue;
+    const requested = requestedWith(node, pod, podNonZero, name);
     const score = requested > capacity ? 0 : Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
     total += score * weight;
     weights += weight;
@@ -85,15 +97,26 @@ export function leastAllocatedScore(node: NodeInfo, pod: Resources, podNonZero: 
 
 /** BalancedAllocation: 100 × (1 − standard deviation of the requested fractions). */
 export function balancedAllocationScore(node: NodeInfo, pod: Resources, podNonZero: Resources, specs: readonly ResourceSpec[] = DEFAULT_SCORED_RESOURCES): number {
-  const fractions: number[] = [];
+  // Two resources (the default) need no list: the deviation of two fractions is half their distance.
+  let first = -1;
+  let second = -1;
+  let count = 0;
   for (const { name } of specs) {
-    const [requested, capacity] = allocation(node, pod, podNonZero, name);
+    const capacity = capacityOf(node, name);
     if (capacity === 0) continue;
-    fractions.push(Math.min(1, requested / capacity));
+    const f = Math.min(1, requestedWith(node, pod, podNonZero, name) / capacity);
+    if (count === 0) first = f;
+    else if (count === 1) second = f;
+    count++;
   }
   let std = 0;
-  if (fractions.length === 2) std = Math.abs((fractions[0] ?? 0) - (fractions[1] ?? 0)) / 2;
-  else if (fractions.length > 2) {
+  if (count === 2) std = Math.abs(first - second) / 2;
+  else if (count > 2) {
+    const fractions: number[] = [];
+    for (const { name } of specs) {
+      const capacity = capacityOf(node, name);
+      if (capacity > 0) fractions.push(Math.min(1, requestedWith(node, pod, podNonZero, name) / capacity));
+    }
     const mean = fractions.reduce((a, b) => a + b, 0) / fractions.length;
     std = Math.sqrt(fractions.reduce((a, f) => a + (f - mean) ** 2, 0) / fractions.length);
   }
@@ -129,7 +152,9 @@ export function newNodeResourcesFit(args: FitArgs = {}): PreFilterPlugin & Filte
       return success();
     },
     filter(state, pod, node) {
-      const missing = fitsRequest(podState(state, fitKey, pod).requests, node, ignored);
+      const req = podState(state, fitKey, pod).requests;
+      if (fitsQuickly(req, node)) return success();
+      const missing = fitsRequest(req, node, ignored);
       if (missing.length === 0) return success();
       const reasons = missing.map((m) => m.reason);
       return missing.some((m) => m.unresolvable) ? new Status('UnschedulableAndUnresolvable', reasons) : unschedulable(...reasons);

@@ -12,7 +12,7 @@ export function newNodeUnschedulable(): FilterPlugin {
   return {
     name: NODE_UNSCHEDULABLE,
     filter(_state, pod, node) {
-      if (!node.node.spec?.unschedulable) return success();
+      if (!node.unschedulable) return success();
       const ok = tolerated({ key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' }, pod.spec?.tolerations ?? []);
       return ok ? success() : unresolvable(ERR_REASON_UNSCHEDULABLE);
     },

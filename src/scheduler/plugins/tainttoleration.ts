@@ -36,12 +36,16 @@ export function findUntoleratedTaint(taints: readonly Taint[], tolerations: read
 }
 
 const stateKey = `PreScore${TAINT_TOLERATION}`;
+const FILTERED_EFFECTS = ['NoSchedule', 'NoExecute'] as const;
+const NO_TOLERATIONS: readonly Toleration[] = [];
 
 export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugin {
   return {
     name: TAINT_TOLERATION,
     filter(_state, pod, node) {
-      const t = findUntoleratedTaint(node.node.spec?.taints ?? [], pod.spec?.tolerations ?? [], ['NoSchedule', 'NoExecute']);
+      const taints = node.taints;
+      if (!taints) return success();
+      const t = findUntoleratedTaint(taints, pod.spec?.tolerations ?? NO_TOLERATIONS, FILTERED_EFFECTS);
       return t ? unresolvable(untoleratedTaintReason(t)) : success();
     },
     preScore(state, pod) {
@@ -50,9 +54,11 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
       return success();
     },
     score(state, pod, node) {
+      const taints = node.taints;
+      if (!taints) return 0;
       const tols = state.read<Toleration[]>(stateKey) ?? pod.spec?.tolerations ?? [];
       let n = 0;
-      for (const t of node.node.spec?.taints ?? []) if (t.effect === 'PreferNoSchedule' && !tolerated(t, tols)) n++;
+      for (const t of taints) if (t.effect === 'PreferNoSchedule' && !tolerated(t, tols)) n++;
       return n;
     },
     normalizeScore(_state, _pod, scores) {

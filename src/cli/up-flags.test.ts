@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from './command.ts';
+import { heartbeatTimings, parseUpFlags, splitUpArgs, UP_USAGE } from './up-flags.ts';
+
+const env = { isRoot: false, homeDir: '/home/u', cwd: '/work', stderrIsTTY: false };
+
+void describe('skiff up flags', () => {
+  void it('takes its own flags and leaves the rest to skiff server', () => {
+    const { own, rest } = splitUpArgs(['--simulated-nodes', '3', '--secure-port=0', '--runtime=simulated', '-d', 'x']);
+    assert.deepEqual(own, { 'simulated-nodes': '3', runtime: 'simulated' });
+    assert.deepEqual(rest, ['--secure-port=0', '-d', 'x']);
+    assert.throws(() => splitUpArgs(['--node-name']), /flag needs an argument: --node-name/);
+  });
+
+  void it('parses the node flags with their defaults', () => {
+    const flags = parseUpFlags(
+      ['--data-dir', 'd', '--simulated-nodes', '2', '--simulated-node-capacity', 'cpu=8,memory=16Gi', '--simulated-node-labels', 'tier=batch,example.com/zone=a', '--simulated-stages', 's.yaml', '--node-monitor-grace-period', '4s'],
+      env,
+    );
+    assert.equal(flags.runtime, 'simulated');
+    assert.equal(flags.simulatedNodes, 2);
+    assert.deepEqual(flags.simulatedNodeCapacity, { cpu: '8', memory: '16Gi' });
+    assert.deepEqual(flags.simulatedNodeLabels, { tier: 'batch', 'example.com/zone': 'a' });
+    assert.equal(flags.simulatedStagesFile, '/work/s.yaml');
+    assert.equal(flags.nodeMonitorGracePeriodMs, 4000);
+    assert.equal(flags.server.dataDir, '/work/d');
+    assert.equal(flags.nodeName, undefined);
+  });
+
+  void it('rejects bad values as usage errors', () => {
+    for (const args of [
+      ['--runtime', 'docker'],
+      ['--simulated-nodes', '-1'],
+      ['--simulated-node-capacity', 'cpu=lots'],
+      ['--simulated-node-labels', 'bad key=v'],
+      ['--node-name', 'Not_A_Name'],
+      ['--node-monitor-grace-period', 'forever'],
+      ['--no-such-flag', 'x'],
+    ]) {
+      assert.throws(() => parseUpFlags(args, env), UsageError, args.join(' '));
+    }
+  });
+
+  void it('refuses more nodes than the cluster CIDR has podCIDRs for, and says what would fit', () => {
+    assert.doesNotThrow(() => parseUpFlags(['--simulated-nodes', '255'], env));
+    assert.throws(() => parseUpFlags(['--simulated-nodes', '5000'], env), /5001 nodes need 5001 podCIDRs, but --cluster-cidr 10\.244\.0\.0\/16 cut into \/24s .* has 256; widen it, e\.g\. --cluster-cidr 10\.0\.0\.0\/11/);
+    assert.equal(parseUpFlags(['--simulated-nodes', '5000', '--cluster-cidr', '10.0.0.0/11'], env).simulatedNodes, 5000);
+  });
+
+  void it('keeps upstream heartbeats up to 1000 nodes and stretches them beyond, unless told', () => {
+    const small = parseUpFlags(['--simulated-nodes', '999', '--cluster-cidr', '10.0.0.0/14'], env);
+    assert.deepEqual(heartbeatTimings(small, 1000), { leaseDurationSeconds: 40, scaled: false });
+    const big = parseUpFlags(['--simulated-nodes', '5000', '--cluster-cidr', '10.0.0.0/11'], env);
+    assert.deepEqual(heartbeatTimings(big, 5001), { leaseDurationSeconds: 240, gracePeriodMs: 240_000, scaled: true });
+    const told = parseUpFlags(['--simulated-nodes', '5000', '--cluster-cidr', '10.0.0.0/11', '--node-lease-duration-seconds', '60', '--node-monitor-grace-period', '90s'], env);
+    assert.deepEqual(heartbeatTimings(told, 5001), { leaseDurationSeconds: 60, gracePeriodMs: 90_000, scaled: false });
+  });
+
+  void it('documents the server flags too', () => {
+    assert.match(UP_USAGE, /--datastore-endpoint URL/);
+    assert.match(UP_USAGE, /--simulated-nodes N/);
+    assert.match(UP_USAGE, /-h, --help\s+help for up/);
+    assert.doesNotMatch(UP_USAGE, /help for server/);
+  });
+});

@@ -1,0 +1,196 @@
+// `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
+import { homedir, networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import { RuntimeNotAvailableError } from '../kubelet/runtime.ts';
+import { UsageError, type Command } from './command.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
+
+export type UpRuntime = 'simulated' | 'cri';
+
+export interface UpFlags {
+  server: ServerFlags;
+  runtime: UpRuntime;
+  /** The local node's name; default the hostname. */
+  nodeName?: string;
+  simulatedNodes: number;
+  /** Overrides of the simulated nodes' default capacity. */
+  simulatedNodeCapacity: Record<string, string>;
+  simulatedNodeLabels: Record<string, string>;
+  simulatedStagesFile?: string;
+  nodeMonitorGracePeriodMs?: number;
+  nodeMonitorPeriodMs?: number;
+  /** kubelet's --node-lease-duration-seconds; nodes renew their Lease every quarter of it. */
+  nodeLeaseDurationSeconds?: number;
+}
+
+const UP_OPTIONS = [
+  'runtime',
+  'node-name',
+  'simulated-nodes',
+  'simulated-node-capacity',
+  'simulated-node-labels',
+  'simulated-stages',
+  'node-monitor-grace-period',
+  'node-monitor-period',
+  'node-lease-duration-seconds',
+] as const;
+type UpOption = (typeof UP_OPTIONS)[number];
+
+/** The `Flags:` lines of `skiff server --help`, without its own --help line. */
+function serverFlagLines(): string {
+  const lines = SERVER_USAGE.slice(SERVER_USAGE.indexOf('Flags:\n') + 'Flags:\n'.length).split('\n');
+  return lines.filter((l) => l && !/^\s*-h, --help/.test(l)).join('\n');
+}
+
+export const UP_USAGE = `Run a whole cluster in the foreground: the control plane and this machine as a node, plus any
+number of simulated nodes.
+
+Usage:
+  skiff up [flags]
+
+Flags:
+${serverFlagLines()}
+      --runtime simulated|cri             what runs pods (default simulated: pods go Running without
+                                          containers, as kwok's nodes do; cri is not available yet)
+      --node-name NAME                    this machine's node name (default: the hostname)
+      --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
+      --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
+      --simulated-node-labels LIST        labels for them, e.g. tier=batch,zone=a
+      --simulated-stages FILE             pod and node lifecycle stages (YAML or JSON) replacing or
+                                          adding to the built-in ones, by name
+      --node-lease-duration-seconds N     nodes renew their Lease every N/4 seconds (default 40)
+      --node-monitor-grace-period DUR     silence after which a node is marked unreachable (default 40s)
+      --node-monitor-period DUR           how often node heartbeats are checked (default 5s)
+                                          (beyond 1000 nodes, lease duration and grace period grow with
+                                          the node count unless given: one process renews ~100 Leases/s)
+  -h, --help                              help for up
+`;
+
+/** Takes `skiff up`'s own flags out of `args`; the rest are `skiff server`'s. */
+export function splitUpArgs(args: readonly string[]): { own: Partial<Record<UpOption, string>>; rest: string[] } {
+  const own: Partial<Record<UpOption, string>> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const m = /^--([a-z-]+)(?:=([^]*))?$/.exec(arg);
+    const name = m?.[1] as UpOption | undefined;
+    if (!m || !name || !UP_OPTIONS.includes(name)) {
+      rest.push(arg);
+      continue;
+    }
+    let value = m[2];
+    if (value === undefined) {
+      value = args[i + 1];
+      if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
+      i++;
+    }
+    own[name] = value;
+  }
+  return { own, rest };
+}
+
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i?|[mkMGTPE]|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** `k=v,k=v` into a map, each pair checked by `check`. */
+export function parseKeyValueList(value: string, flag: string, check: (k: string, v: string) => boolean, want: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!value.trim()) return out;
+  for (const pair of value.split(',')) {
+    const eq = pair.indexOf('=');
+    const k = eq < 0 ? '' : pair.slice(0, eq).trim();
+    const v = eq < 0 ? '' : pair.slice(eq + 1).trim();
+    if (!k || !check(k, v)) throw new UsageError(`invalid argument "${value}" for "--${flag}": want ${want}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function parseUpFlags(args: string[], env: ServerEnvironment): UpFlags {
+  const { own, rest } = splitUpArgs(args);
+  const server = parseServerFlags(rest, env);
+  const runtime = own.runtime ?? 'simulated';
+  if (runtime !== 'simulated' && runtime !== 'cri') throw new UsageError(`invalid argument "${runtime}" for "--runtime": want simulated or cri`);
+  const count = own['simulated-nodes'] ?? '0';
+  if (!/^\d+$/.test(count) || Number(count) > 100_000) throw new UsageError(`invalid argument "${count}" for "--simulated-nodes": want a whole number up to 100000`);
+  const flags: UpFlags = {
+    server,
+    runtime,
+    simulatedNodes: Number(count),
+    simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
+    simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
+  };
+  checkPodCIDRRoom(flags);
+  if (own['node-name'] !== undefined) {
+    const name = own['node-name'];
+    if (!DNS_SUBDOMAIN.test(name) || name.length > 253) throw new UsageError(`invalid argument "${name}" for "--node-name": want a lower-case DNS name`);
+    flags.nodeName = name;
+  }
+  if (own['simulated-stages'] !== undefined) flags.simulatedStagesFile = resolve(env.cwd, own['simulated-stages']);
+  if (own['node-monitor-grace-period'] !== undefined) flags.nodeMonitorGracePeriodMs = parseDuration(own['node-monitor-grace-period'], 'node-monitor-grace-period');
+  if (own['node-monitor-period'] !== undefined) flags.nodeMonitorPeriodMs = parseDuration(own['node-monitor-period'], 'node-monitor-period');
+  const lease = own['node-lease-duration-seconds'];
+  if (lease !== undefined) {
+    if (!/^\d+$/.test(lease) || Number(lease) < 1) throw new UsageError(`invalid argument "${lease}" for "--node-lease-duration-seconds": want a whole number of seconds`);
+    flags.nodeLeaseDurationSeconds = Number(lease);
+  }
+  return flags;
+}
+
+/** Every node needs a podCIDR: refuse a cluster CIDR too small for the nodes asked for, and say what would fit. */
+export function checkPodCIDRRoom(flags: UpFlags): void {
+  const nodes = flags.simulatedNodes + 1;
+  const mask = flags.server.nodeCIDRMaskSize;
+  for (const cidr of flags.server.clusterCIDR.split(',')) {
+    const [address = '', prefixText = '0'] = cidr.trim().split('/');
+    if (address.includes(':')) continue;
+    const subnets = 2 ** Math.max(0, mask - Number(prefixText));
+    if (nodes <= subnets) continue;
+    const prefix = Math.max(8, mask - Math.ceil(Math.log2(nodes)));
+    throw new UsageError(
+      `${nodes} nodes need ${nodes} podCIDRs, but --cluster-cidr ${cidr.trim()} cut into /${mask}s (--node-cidr-mask-size) has ${subnets}; ` +
+        `widen it, e.g. --cluster-cidr 10.0.0.0/${prefix}`,
+    );
+  }
+}
+
+/** Lease renewals one process sustains comfortably (each costs the API server ~3 ms). */
+const LEASE_RENEWALS_PER_SECOND = 100;
+const DEFAULT_LEASE_SECONDS = 40;
+
+/**
+ * Heartbeat timings for `nodes` nodes: upstream's (a 40 s Lease renewed every 10 s, 40 s of grace) up to 1000
+ * nodes; beyond that both grow with the node count, so renewals stay near LEASE_RENEWALS_PER_SECOND. Given flags win.
+ */
+export function heartbeatTimings(flags: UpFlags, nodes: number): { leaseDurationSeconds: number; gracePeriodMs?: number; scaled: boolean } {
+  const factor = Math.max(1, Math.ceil(nodes / ((LEASE_RENEWALS_PER_SECOND * DEFAULT_LEASE_SECONDS) / 4)));
+  const leaseDurationSeconds = flags.nodeLeaseDurationSeconds ?? DEFAULT_LEASE_SECONDS * factor;
+  const scaled = factor > 1 && flags.nodeLeaseDurationSeconds === undefined;
+  const gracePeriodMs = flags.nodeMonitorGracePeriodMs ?? (scaled ? leaseDurationSeconds * 1000 : undefined);
+  return { leaseDurationSeconds, ...(gracePeriodMs !== undefined ? { gracePeriodMs } : {}), scaled };
+}
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'Run a whole cluster: control plane, this node and simulated nodes',
+  usage: UP_USAGE,
+  async run(args, io) {
+    const flags = parseUpFlags(args, {
+      isRoot: process.getuid?.() === 0,
+      homeDir: homedir(),
+      cwd: process.cwd(),
+      stderrIsTTY: process.stderr.isTTY === true,
+    });
+    if (flags.runtime === 'cri') {
+      throw new RuntimeNotAvailableError('the cri runtime (containerd) is not available yet; run with --runtime simulated (the default)');
+    }
+    if (flags.server.advertiseAddress === undefined) {
+      const advertise = defaultAdvertiseAddress(flags.server.bindAddress, networkInterfaces(), defaultRouteInterface());
+      if (advertise) flags.server.advertiseAddress = advertise;
+    }
+    const { runUp } = await import('./up.ts');
+    return runUp(flags, io);
+  },
+};
