@@ -1,5 +1,6 @@
 // Taints, tolerations and node conditions as the node lifecycle and taint eviction controllers use them
 // (upstream's pkg/controller/util/node, pkg/util/taints and the v1 toleration helpers).
+import { toleratesTaint } from '../api/taints.ts';
 import type { Node, NodeCondition, Taint, Toleration } from 'kubernetes-types/core/v1.d.ts';
 import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
@@ -44,20 +45,6 @@ export function taintExists(taints: readonly Taint[] | undefined, taint: Taint):
   return (taints ?? []).some((t) => taintMatches(t, taint));
 }
 
-/** v1 Toleration.ToleratesTaint: effect and key must match when set; Exists matches any value, Equal the same value. */
-export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? '') {
-    case 'Exists':
-      return true;
-    case '':
-    case 'Equal':
-      return (tol.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
 
 /** Whether every taint is tolerated, and the toleration used for each (upstream GetMatchingTolerations). */
 export function matchingTolerations(taints: readonly Taint[], tolerations: readonly Toleration[]): { all: boolean; used: Toleration[] } {
@@ -150,3 +137,5 @@ function nodeRef(node: Node): KubeObject {
   if (node.metadata?.uid) metadata['uid'] = node.metadata.uid;
   return { apiVersion: 'v1', kind: 'Node', metadata };
 }
+
+export { toleratesTaint };

@@ -4,6 +4,9 @@ import type { Taint, Toleration } from 'kubernetes-types/core/v1.d.ts';
 import { defaultNormalizeScore, MAX_NODE_SCORE } from '../framework.ts';
 import type { FilterPlugin, PreScorePlugin, ScorePlugin } from '../framework.ts';
 import { success, unresolvable } from '../status.ts';
+import { toleratesTaint, tolerated } from '../../api/taints.ts';
+
+export { toleratesTaint, tolerated };
 
 export const TAINT_TOLERATION = 'TaintToleration';
 
@@ -11,24 +14,7 @@ export function untoleratedTaintReason(t: Taint): string {
   return `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`;
 }
 
-/** upstream's ToleratesTaint: effect and key must match when set; Exists matches any value, Equal (or empty) the same value. */
-export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? '') {
-    case 'Exists':
-      return true;
-    case '':
-    case 'Equal':
-      return (tol.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
 
-export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boolean {
-  return tolerations.some((t) => toleratesTaint(t, taint));
-}
 
 /** The first taint with one of `effects` not tolerated, if any. */
 export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], effects: readonly string[]): Taint | undefined {
