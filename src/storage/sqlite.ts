@@ -2,6 +2,11 @@
 // the current state of a key is its row with the highest id. The unique index on (name, prev_revision) lets only one
 // writer supersede a given row, so optimistic concurrency is enforced by the database. Watchers are notified in-process
 // right after each commit (see log-watchers.ts), so one process owns the file.
+//
+// Group commit: the writes of one turn of the event loop share a transaction, committed on setImmediate; each write is
+// acknowledged (its promise resolves) and published to watchers only after that commit. The connection sees the
+// batch's rows at once (a get of a key just written returns the new row, so a read-modify-write chains on it); lists,
+// counts and watch replays read only up to the committed revision.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -62,6 +67,13 @@ interface EventRow extends Row {
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** A write executed in the open transaction, waiting for its commit. */
+interface PendingWrite {
+  event: WatchEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** The newest row id per key at a revision (a covering index scan). */
 const latestPerKey = (withEnd: boolean): string =>
   `SELECT MAX(id) AS id FROM kine WHERE name >= @start ${withEnd ? 'AND name < @end' : ''} AND id <= @rev GROUP BY name`;
@@ -71,7 +83,12 @@ export class SqliteBackend implements Backend {
   readonly #db: Database.Database;
   readonly #compactBatchSize: number;
   readonly #watchers: LogWatchers;
+  /** The revision of the last committed (and published) write. */
   #revision: number;
+  /** The revision of the last write, committed or in the open transaction. */
+  #written: number;
+  /** Writes in the open transaction (undefined: no transaction open). */
+  #batch: PendingWrite[] | undefined;
   #compacted: number;
   #closed = false;
   #compaction: Promise<void> = Promise.resolve();
@@ -82,6 +99,9 @@ export class SqliteBackend implements Backend {
   readonly #list: [withoutEnd: Statement, withEnd: Statement];
   readonly #count: [withoutEnd: Statement, withEnd: Statement];
   readonly #events: [withoutEnd: Statement, withEnd: Statement];
+  readonly #begin: Statement;
+  readonly #commit: Statement;
+  readonly #rollback: Statement;
   readonly #getMeta: Statement;
   readonly #setMeta: Statement;
   readonly #deleteSuperseded: Statement;
@@ -127,9 +147,12 @@ export class SqliteBackend implements Backend {
     const events = (withEnd: boolean): Statement =>
       db.prepare(
         `SELECT k.*, p.value AS prev_value FROM kine AS k LEFT JOIN kine AS p ON p.id = k.prev_revision AND k.created = 0
-         WHERE k.id > @after AND +k.name >= @start ${withEnd ? 'AND +k.name < @end' : ''} ORDER BY k.id LIMIT @limit`,
+         WHERE k.id > @after AND k.id <= @upto AND +k.name >= @start ${withEnd ? 'AND +k.name < @end' : ''} ORDER BY k.id LIMIT @limit`,
       );
     this.#events = [events(false), events(true)];
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
     this.#getMeta = db.prepare('SELECT value FROM skiff_meta WHERE key = ?').pluck();
     this.#setMeta = db.prepare('INSERT INTO skiff_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.#deleteSuperseded = db.prepare(
@@ -137,24 +160,25 @@ export class SqliteBackend implements Backend {
     );
     this.#deleteTombstones = db.prepare('DELETE FROM kine WHERE id > ? AND id <= ? AND deleted = 1');
 
-    const create = db.transaction((key: string, value: Buffer): number => {
+    // Both run inside the open batch transaction. Each is one INSERT after checks, so a failure leaves nothing behind
+    // (a constraint violation rolls back its statement only).
+    this.#create = (key: string, value: Buffer): number => {
       const latest = this.#latest.get(key) as Row | undefined;
       if (latest && !latest.deleted) throw new KeyExistsError(key);
       return Number(this.#insert.run(key, 1, 0, 0, latest?.id ?? 0, value).lastInsertRowid);
-    });
-    this.#create = (key, value) => create.immediate(key, value);
+    };
     // An update (value given) or a delete (value undefined) of the key's live row.
-    const supersede = db.transaction((key: string, value: Buffer | undefined, expected: number | undefined) => {
+    this.#supersede = (key: string, value: Buffer | undefined, expected: number | undefined) => {
       const prev = this.#latest.get(key) as Row | undefined;
       if (!prev || prev.deleted) throw new KeyNotFoundError(key);
       if (expected !== undefined && prev.id !== expected) throw new RevisionConflictError(key, expected, prev.id);
       const tombstone = value === undefined;
       const result = this.#insert.run(key, 0, tombstone ? 1 : 0, createRevisionOf(prev), prev.id, value ?? empty);
       return { revision: Number(result.lastInsertRowid), prev };
-    });
-    this.#supersede = (key, value, expected) => supersede.immediate(key, value, expected);
+    };
 
     this.#revision = Number(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kine'").pluck().get() ?? 0);
+    this.#written = this.#revision;
     this.#compacted = Number(this.#getMeta.get(compactedKey) ?? 0);
     this.#watchers = new LogWatchers(
       {
@@ -200,24 +224,27 @@ export class SqliteBackend implements Backend {
   async create(key: string, value: Uint8Array): Promise<number> {
     this.#checkOpen();
     const stored = Buffer.from(value);
+    const batch = this.#openBatch();
     let revision: number;
     try {
       revision = this.#create(key, stored);
     } catch (err) {
+      this.#afterFailedWrite();
       if (isUniqueViolation(err)) throw new KeyExistsError(key, { cause: err });
       throw err;
     }
-    this.#committed(revision);
-    this.#watchers.publish({ type: 'create', kv: { key, value: stored, createRevision: revision, modRevision: revision } });
+    this.#written = revision;
+    await this.#committed(batch, { type: 'create', kv: { key, value: stored, createRevision: revision, modRevision: revision } });
     return revision;
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
     this.#checkOpen();
     const stored = Buffer.from(value);
+    const batch = this.#openBatch();
     const { revision, prev } = this.#write(key, stored, expectedRevision);
     const before = toKeyValue(prev);
-    this.#watchers.publish({
+    await this.#committed(batch, {
       type: 'update',
       kv: { key, value: stored, createRevision: before.createRevision, modRevision: revision },
       prev: before,
@@ -227,9 +254,10 @@ export class SqliteBackend implements Backend {
 
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; prev: KeyValue }> {
     this.#checkOpen();
+    const batch = this.#openBatch();
     const { revision, prev: row } = this.#write(key, undefined, expectedRevision);
     const prev = toKeyValue(row);
-    this.#watchers.publish({ type: 'delete', kv: { ...prev, modRevision: revision }, prev });
+    await this.#committed(batch, { type: 'delete', kv: { ...prev, modRevision: revision }, prev });
     return { revision, prev };
   }
 
@@ -259,6 +287,7 @@ export class SqliteBackend implements Backend {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#commitBatch();
     this.#closed = true;
     this.#watchers.closeAll();
     await this.#checkpointer?.stop();
@@ -274,6 +303,7 @@ export class SqliteBackend implements Backend {
   async #compact(revision: number): Promise<void> {
     this.#checkOpen();
     if (revision > this.#revision) throw new FutureRevisionError(revision, this.#revision);
+    this.#commitBatch();
     if (revision > this.#compacted) {
       this.#setMeta.run(compactedKey, revision);
       this.#compacted = revision;
@@ -287,6 +317,7 @@ export class SqliteBackend implements Backend {
     if (done >= this.#compacted) return;
     while (done < this.#compacted) {
       const hi = Math.min(done + this.#compactBatchSize, this.#compacted);
+      this.#commitBatch();
       batch.immediate(done, hi);
       done = hi;
       await new Promise((resolve) => setImmediate(resolve)); // let requests in between batches
@@ -299,18 +330,64 @@ export class SqliteBackend implements Backend {
     try {
       result = this.#supersede(key, value, expected);
     } catch (err) {
+      this.#afterFailedWrite();
       if (isUniqueViolation(err)) {
         const actual = (this.#latest.get(key) as Row | undefined)?.id ?? 0;
         throw new RevisionConflictError(key, expected ?? 0, actual, { cause: err });
       }
       throw err;
     }
-    this.#committed(result.revision);
+    this.#written = result.revision;
     return result;
   }
 
-  #committed(revision: number): void {
-    this.#revision = revision;
+  /** The open batch transaction, begun (and its commit scheduled) if there is none. */
+  #openBatch(): PendingWrite[] {
+    if (this.#batch) return this.#batch;
+    this.#begin.run();
+    const batch: PendingWrite[] = [];
+    this.#batch = batch;
+    setImmediate(() => {
+      if (this.#batch === batch) this.#commitBatch();
+    });
+    return batch;
+  }
+
+  /** Resolves once the write's batch is committed and the event published. */
+  #committed(batch: PendingWrite[], event: WatchEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => batch.push({ event, resolve, reject }));
+  }
+
+  /** A failed statement may have ended the whole transaction (SQLite rolls back on I/O errors): fail the batch. */
+  #afterFailedWrite(): void {
+    if (this.#batch && !this.#db.inTransaction) this.#failBatch(new StorageError('sqlite transaction rolled back'));
+  }
+
+  /** Commit the open batch (if any), then publish its events in revision order and acknowledge its writes. */
+  #commitBatch(): void {
+    const batch = this.#batch;
+    if (!batch) return;
+    try {
+      this.#commit.run();
+    } catch (err) {
+      try {
+        if (this.#db.inTransaction) this.#rollback.run();
+      } finally {
+        this.#failBatch(err);
+      }
+      return;
+    }
+    this.#batch = undefined;
+    this.#revision = this.#written;
+    for (const w of batch) this.#watchers.publish(w.event);
+    for (const w of batch) w.resolve();
+  }
+
+  #failBatch(err: unknown): void {
+    const batch = this.#batch ?? [];
+    this.#batch = undefined;
+    this.#written = this.#revision;
+    for (const w of batch) w.reject(err);
   }
 
   #checkOpen(): void {
@@ -326,7 +403,7 @@ export class SqliteBackend implements Backend {
 
   #eventsAfter(prefix: string, after: number, limit: number): WatchEvent[] {
     const end = prefixEnd(prefix);
-    const params = { after, start: prefix, limit, ...(end === undefined ? {} : { end }) };
+    const params = { after, upto: this.#revision, start: prefix, limit, ...(end === undefined ? {} : { end }) };
     const rows = this.#events[end === undefined ? 0 : 1].all(params) as EventRow[];
     return rows.map(toEvent);
   }

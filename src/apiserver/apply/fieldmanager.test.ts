@@ -480,6 +480,22 @@ describe('applyObject (server-side apply)', () => {
     assert.throws(() => applyObject(atom, undefined, { ...base, spec: { nope: 1 } }, opts('a', T0)), /\.spec\.nope: field not declared in schema/);
   });
 
+  it('gives creates alike but for identity the same fields, and creates that differ their own', () => {
+    const cm = (name: string, data: Record<string, unknown>): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', uid: name }, data });
+    const write = { manager: 'm', apiVersion: 'v1' };
+    const first = updateManagedFields(CONFIGMAP, undefined, cm('a', { x: '1' }), { ...write, time: T0 });
+    const second = updateManagedFields(CONFIGMAP, undefined, cm('b', { x: '2' }), { ...write, time: T1 });
+    const again = updateManagedFields(CONFIGMAP, undefined, cm('c', { x: '2' }), { ...write, time: T2 });
+    assert.deepEqual(entries(first), [{ manager: 'm', operation: 'Update', apiVersion: 'v1', time: T0, fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:x': {} } } }]);
+    assert.deepEqual(entries(second), [{ ...entries(first)[0], time: T1 }]);
+    assert.deepEqual(entries(again), [{ ...entries(first)[0], time: T2 }]);
+    assert.notEqual(entries(again)[0]?.fieldsV1, entries(second)[0]?.fieldsV1, 'each object gets its own copy');
+    assert.deepEqual(owned(updateManagedFields(CONFIGMAP, undefined, cm('d', { y: '2' }), { ...write, time: T2 }), 'm'), ['.data', '.data.y']);
+    assert.deepEqual(owned(updateManagedFields(CONFIGMAP, undefined, cm('e', { x: '2' }), { ...write, manager: 'n', time: T2 }), 'n'), ['.data', '.data.x']);
+    // A map entry holding undefined is owned (as upstream's typed comparison makes it); such objects are not remembered.
+    assert.deepEqual(owned(updateManagedFields(CONFIGMAP, undefined, cm('f', { x: '2', z: undefined }), { ...write, time: T2 }), 'm'), owned(again, 'm').concat(['.data.z']));
+  });
+
   it('gives the field set of an object', () => {
     const set = fieldsOf(DEPLOYMENT, deploymentConfig({ replicas: 1 }));
     assert.ok(set.has([{ field: 'spec' }, { field: 'replicas' }]));

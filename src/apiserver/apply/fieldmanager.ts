@@ -254,8 +254,46 @@ function stripNulls(v: unknown): unknown {
  * on subresources.
  */
 export function updateManagedFields(schema: ApplySchema, live: KObject | undefined, obj: KObject, opts: WriteOptions): KObject {
-  const r = resolve(schema);
   const time = opts.time ?? nowRFC3339();
+  const key = live === undefined && !opts.subresource ? createMemoKey(schema, obj, opts) : undefined;
+  if (key === undefined) return computeManagedFields(schema, live, obj, opts, time);
+  const known = createMemo.get(key);
+  if (known !== undefined) return withManagedFields(obj, known ? known.map((e) => ({ ...cloneValue(e), time })) : undefined);
+  const out = computeManagedFields(schema, live, obj, opts, time);
+  const entries = metadataOf(out)?.['managedFields'] as ManagedFieldsEntry[] | undefined;
+  if (createMemo.size >= CREATE_MEMO_MAX) createMemo.delete(createMemo.keys().next().value as string);
+  createMemo.set(key, entries ? cloneValue(entries) : null);
+  return out;
+}
+
+// Creates of objects that differ only in identity (a controller's pods, a load test's) get the same managedFields
+// but for the time: the last few are remembered, keyed by the object's JSON with the never-owned identity fields
+// blanked. Only for JSON-shaped objects that carry no managedFields of their own.
+const createMemo = new Map<string, ManagedFieldsEntry[] | null>();
+const CREATE_MEMO_MAX = 64;
+const IDENTITY_FIELDS = new Set(['name', 'namespace', 'uid', 'creationTimestamp', 'generation', 'resourceVersion', 'selfLink']);
+
+function createMemoKey(schema: ApplySchema, obj: KObject, opts: WriteOptions): string | undefined {
+  const meta = metadataOf(obj);
+  if (typeof schema !== 'string' || meta?.['managedFields'] !== undefined) return undefined;
+  let plain = true;
+  let json: string;
+  try {
+    json = JSON.stringify(obj, function (this: unknown, k: string, v: unknown) {
+      // undefined and non-finite numbers do not survive JSON; objects holding them are not remembered.
+      if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) plain = false;
+      else if (this === meta && IDENTITY_FIELDS.has(k)) return typeof v;
+      return v;
+    });
+  } catch {
+    return undefined;
+  }
+  if (!plain) return undefined;
+  return JSON.stringify([schema, opts.manager, opts.apiVersion, opts.resetFields ?? [], json]);
+}
+
+function computeManagedFields(schema: ApplySchema, live: KObject | undefined, obj: KObject, opts: WriteOptions, time: string): KObject {
+  const r = resolve(schema);
   const liveEntries = metadataOf(live)?.['managedFields'];
   const sent = metadataOf(obj)?.['managedFields'];
   let managed: Managed;

@@ -90,10 +90,17 @@ export function pathToString(path: Path): string {
 /** The key of a FieldsV1 object for this element: "f:name", 'k:{"name":"x"}', 'v:"a"', "i:0". */
 export function serializePE(pe: PathElement): string {
   if ('field' in pe) return `f:${pe.field}`;
-  if ('key' in pe) return `k:{${pe.key.map(([n, v]) => `${goJSONString(n)}:${goJSON(v)}`).join(',')}}`;
-  if ('value' in pe) return `v:${goJSON(pe.value)}`;
-  return `i:${pe.index}`;
+  if ('index' in pe) return `i:${pe.index}`;
+  // Key and value elements are immutable; their JSON is made once (a path's prefix is serialized per member).
+  let s = serialized.get(pe);
+  if (s === undefined) {
+    s = 'key' in pe ? `k:{${pe.key.map(([n, v]) => `${goJSONString(n)}:${goJSON(v)}`).join(',')}}` : `v:${goJSON(pe.value)}`;
+    serialized.set(pe, s);
+  }
+  return s;
 }
+
+const serialized = new WeakMap<PathElement, string>();
 
 export class PathElementError extends Error {
   override name = 'PathElementError';

@@ -4,7 +4,7 @@
 // field that is null before a write is "modified" by it, one that is absent is "added" (and its parent
 // with it, which FieldsV1 shows as "."). Fields the type does not declare are dropped, as decoding does.
 import { isListRef, isMapRef, isStructRef, jsonFields, META_V1, schemaType, type JsonField, type TypeRef } from '../../api/schema.ts';
-import { isMap, setOwn } from './value.ts';
+import { cloneValue, isMap, setOwn } from './value.ts';
 
 const OMIT = Symbol('omit');
 
@@ -36,10 +36,22 @@ function zeroFor(owner: string, f: JsonField): unknown {
   // metadata.creationTimestamp is omitzero (k8s 1.34+): a zero time is left out.
   if (owner === `${META_V1}.ObjectMeta` && f.name === 'creationTimestamp') return OMIT;
   if (f.ptr || isListRef(f.type) || isMapRef(f.type)) return f.omitempty ? OMIT : null;
-  if (typeof f.type === 'string' && isStructRef(f.type)) return goViewStruct(f.type, {});
+  if (typeof f.type === 'string' && isStructRef(f.type)) return zeroStruct(f.type);
   if (typeof f.type === 'string' && STRUCT_SPECIALS.has(f.type)) return zeroOfSpecial(f.type);
   if (f.omitempty) return OMIT;
   return zeroOfSpecial(f.type as string);
+}
+
+// The Go view of an absent struct depends on its type only: made once per type, handed out as a copy.
+const zeroStructs = new Map<string, Record<string, unknown>>();
+
+function zeroStruct(fq: string): Record<string, unknown> {
+  let z = zeroStructs.get(fq);
+  if (!z) {
+    z = goViewStruct(fq, {});
+    zeroStructs.set(fq, z);
+  }
+  return cloneValue(z);
 }
 
 function isEmptyForOmit(v: unknown, f: JsonField): boolean {
