@@ -398,6 +398,8 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
   const includeObject = includeObjectOf(query);
   let headersSent = false;
   const apiVersion = apiVersionOf(type);
+  // One listener for the whole watch: a slow client makes many writes wait, and each wait races this.
+  const aborted = new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
   try {
     for await (const ev of events) {
       let line: string | Buffer;
@@ -415,7 +417,7 @@ async function watch(ctx: ApiContext, type: ResourceType, store: ResourceStore, 
       } else {
         line = Buffer.concat([EVENT_HEAD[ev.type], store.presentJson(ev.object!), EVENT_END]);
       }
-      if (!res.write(typeof line === 'string' ? line + '\n' : line)) await Promise.race([drained(res), new Promise((r) => ac.signal.addEventListener('abort', r, { once: true }))]);
+      if (!res.write(typeof line === 'string' ? line + '\n' : line)) await Promise.race([drained(res), aborted]);
       if (ac.signal.aborted) break;
     }
   } catch (err) {
