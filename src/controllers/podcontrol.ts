@@ -266,6 +266,14 @@ export class OwnerIndex<T extends KubeObject> {
   owned(uid: string): T[] {
     return [...(this.#owned.get(uid)?.values() ?? [])];
   }
+  /** Objects controlled by `uid`, without copying (do not change the index while iterating). */
+  ownedValues(uid: string): IterableIterator<T> {
+    return (this.#owned.get(uid) ?? new Map<string, T>()).values();
+  }
+  /** Objects of `namespace` without a controller, without copying (do not change the index while iterating). */
+  orphanValues(namespace: string): IterableIterator<T> {
+    return (this.#orphans.get(namespace) ?? new Map<string, T>()).values();
+  }
   /** Objects of `namespace` without a controller. */
   orphans(namespace: string): T[] {
     return [...(this.#orphans.get(namespace)?.values() ?? [])];

@@ -13,7 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
 import {
   claimObjects, controllerRefOf, FIELD_MANAGER, isNamespaceTerminating, isPodActive, isPodAvailable, isPodReady, isPodTerminating, newControllerRef,
-  nextAvailabilityCheckMs, OwnerIndex, podFromTemplate, slowStartBatch, TrackingExpectations,
+  nextAvailabilityCheckMs, OwnerIndex, podFromTemplate, podReadyCondition, slowStartBatch, TrackingExpectations,
 } from './podcontrol.ts';
 import { podsToDelete } from './replicaset-ranking.ts';
 
@@ -97,35 +97,45 @@ function selects(sel: LabelSelector | undefined, labels: Record<string, string>)
   return matchesLabelSelector(sel, labels);
 }
 
+/** Counts over the active pods a ReplicaSet controls, for its status. */
+interface PodCounts {
+  fullyLabeled: number;
+  ready: number;
+  available: number;
+}
+
 /** Upstream's calculateStatus: counts over the active pods it controls, and the ReplicaFailure condition. */
 export function calculateReplicaSetStatus(rs: ReplicaSetObject, active: readonly Pod[], terminating: readonly Pod[] | undefined, manageErr: unknown, now: number): ReplicaSetStatus {
-  const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
-  let fullyLabeled = 0;
-  let ready = 0;
-  let available = 0;
+  const templateLabels = Object.entries(rs.spec?.template?.metadata?.labels ?? {});
+  const counts: PodCounts = { fullyLabeled: 0, ready: 0, available: 0 };
   for (const pod of active) {
     const labels = pod.metadata?.labels ?? {};
-    if (Object.entries(templateLabels).every(([k, v]) => labels[k] === v)) fullyLabeled++;
+    if (templateLabels.every(([k, v]) => labels[k] === v)) counts.fullyLabeled++;
     if (isPodReady(pod)) {
-      ready++;
-      if (isPodAvailable(pod, rs.spec?.minReadySeconds ?? 0, now)) available++;
+      counts.ready++;
+      if (isPodAvailable(pod, rs.spec?.minReadySeconds ?? 0, now)) counts.available++;
     }
   }
+  return statusFromCounts(rs, active.length, counts, terminating?.length, manageErr, now);
+}
+
+function statusFromCounts(rs: ReplicaSetObject, activeCount: number, counts: PodCounts, terminatingCount: number | undefined, manageErr: unknown, now: number): ReplicaSetStatus {
+  const { fullyLabeled, ready, available } = counts;
   let conditions = [...(rs.status?.conditions ?? [])];
   const failure = conditions.find((c) => c.type === 'ReplicaFailure');
   if (manageErr && !failure) {
-    const diff = active.length - (rs.spec?.replicas ?? 1);
+    const diff = activeCount - (rs.spec?.replicas ?? 1);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     const message = manageErr instanceof Error ? manageErr.message : String(manageErr);
     conditions.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: rfc3339(now), reason, message });
   } else if (!manageErr && failure) {
     conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
   }
-  const status: ReplicaSetStatus = { replicas: active.length };
+  const status: ReplicaSetStatus = { replicas: activeCount };
   if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
   if (ready) status.readyReplicas = ready;
   if (available) status.availableReplicas = available;
-  if (terminating) status.terminatingReplicas = terminating.length;
+  if (terminatingCount !== undefined) status.terminatingReplicas = terminatingCount;
   if (rs.status?.observedGeneration) status.observedGeneration = rs.status.observedGeneration;
   if (conditions.length) status.conditions = conditions;
   return status;
@@ -144,7 +154,26 @@ function statusUnchanged(rs: ReplicaSetObject, next: ReplicaSetStatus): boolean 
   );
 }
 
+/**
+ * What a sync needs to know of a pod, worked out once per pod object: an informer replaces an object on every change
+ * and never changes one, so a sync over a thousand pods reads these instead of the pods' conditions and labels.
+ */
+interface PodFacts {
+  active: boolean;
+  terminating: boolean;
+  ready: boolean;
+  /** When the Ready condition last changed (ms), NaN when unknown. */
+  readySince: number;
+  /** The selector (as JSON) the pod was last matched against, and whether it matched. */
+  selectorKey?: string;
+  selected?: boolean;
+  /** The template labels (as JSON) the pod was last compared with, and whether it carries them all. */
+  templateKey?: string;
+  fullyLabeled?: boolean;
+}
+
 export class ReplicaSetController implements Controller {
+  readonly #facts = new WeakMap<Pod, PodFacts>();
   readonly #queue = new WorkQueue<string>();
   readonly #sets: Informer<ReplicaSetObject>;
   readonly #pods: Informer<PodObject>;
@@ -271,15 +300,28 @@ export class ReplicaSetController implements Controller {
     const [namespace] = splitKey(key);
     const needsSync = this.expectations.satisfied(key);
     const selector = this.kind.selectorOf(rs);
+    const selectorKey = JSON.stringify(selector ?? null);
     const uid = rs.metadata!.uid!;
-    // Pods it controls (including those it no longer selects, to release them) and the namespace's orphans.
-    const candidates = [...this.#podIndex.owned(uid), ...this.#podIndex.orphans(namespace)];
     const matches = (obj: KubeObject) => matchesLabelSelector(selector, labelsOf(obj));
-    const active = await claimObjects(
-      candidates.filter((p) => isPodActive(p)),
-      { client: this.client, gvr: PODS, owner: rs, ownerRef: newControllerRef(rs, this.kind.apiVersion, this.kind.kind), matches },
-    );
-    const terminating = this.kind.terminatingReplicas ? candidates.filter((p) => isPodTerminating(p) && controllerRefOf(p)?.uid === uid && matches(p)) : undefined;
+    // The active pods it controls and still selects are claimed as they are; the ones it controls but no longer
+    // selects (to release) and the namespace's active orphans (to adopt) go through claimObjects.
+    const active: PodObject[] = [];
+    const toClaim: PodObject[] = [];
+    let terminatingCount = 0;
+    for (const pod of this.#podIndex.ownedValues(uid)) {
+      const facts = this.#factsOf(pod);
+      if (facts.selectorKey !== selectorKey) {
+        facts.selectorKey = selectorKey;
+        facts.selected = matches(pod);
+      }
+      if (facts.active) (facts.selected ? active : toClaim).push(pod);
+      else if (facts.terminating && facts.selected) terminatingCount++;
+    }
+    for (const pod of this.#podIndex.orphanValues(namespace)) if (this.#factsOf(pod).active) toClaim.push(pod);
+    if (toClaim.length) {
+      const ownerRef = newControllerRef(rs, this.kind.apiVersion, this.kind.kind);
+      active.push(...(await claimObjects(toClaim, { client: this.client, gvr: PODS, owner: rs, ownerRef, matches })));
+    }
 
     let manageErr: unknown;
     if (needsSync && !rs.metadata?.deletionTimestamp) {
@@ -290,13 +332,51 @@ export class ReplicaSetController implements Controller {
       }
     }
     const now = Date.now();
-    const status = calculateReplicaSetStatus(rs, active, terminating, manageErr, now);
+    const status = statusFromCounts(rs, active.length, this.#count(rs, active, now), this.kind.terminatingReplicas ? terminatingCount : undefined, manageErr, now);
     const updated = await this.#updateStatus(rs, status);
     const minReady = updated.spec?.minReadySeconds ?? 0;
     if (minReady > 0 && (updated.status?.readyReplicas ?? 0) !== (updated.status?.availableReplicas ?? 0)) {
       this.#queue.addAfter(key, nextAvailabilityCheckMs(active, minReady, now) ?? minReady * 1000);
     }
     if (manageErr) throw manageErr;
+  }
+
+  #factsOf(pod: Pod): PodFacts {
+    let facts = this.#facts.get(pod);
+    if (!facts) {
+      const ready = podReadyCondition(pod);
+      facts = {
+        active: isPodActive(pod),
+        terminating: isPodTerminating(pod),
+        ready: ready?.status === 'True',
+        readySince: ready?.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : Number.NaN,
+      };
+      this.#facts.set(pod, facts);
+    }
+    return facts;
+  }
+
+  /** calculateReplicaSetStatus's counts, from the pods' facts. */
+  #count(rs: ReplicaSetObject, active: readonly PodObject[], now: number): PodCounts {
+    const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+    const templateKey = JSON.stringify(templateLabels);
+    const templateEntries = Object.entries(templateLabels);
+    const minReadyMs = (rs.spec?.minReadySeconds ?? 0) * 1000;
+    const counts: PodCounts = { fullyLabeled: 0, ready: 0, available: 0 };
+    for (const pod of active) {
+      const facts = this.#factsOf(pod);
+      if (facts.templateKey !== templateKey) {
+        const labels = labelsOf(pod);
+        facts.templateKey = templateKey;
+        facts.fullyLabeled = templateEntries.every(([k, v]) => labels[k] === v);
+      }
+      if (facts.fullyLabeled) counts.fullyLabeled++;
+      if (!facts.ready) continue;
+      counts.ready++;
+      // isPodAvailable, with the Ready time parsed once.
+      if (minReadyMs <= 0 || (!Number.isNaN(facts.readySince) && facts.readySince + minReadyMs <= now)) counts.available++;
+    }
+    return counts;
   }
 
   async #manageReplicas(key: string, pods: readonly PodObject[], rs: ReplicaSetObject): Promise<void> {
