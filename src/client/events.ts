@@ -1,10 +1,10 @@
 // An event recorder in the shape of client-go's tools/record: core/v1 Events named `<object>.<hex nanos>`, repeats of
 // the same event counted on one object (count, lastTimestamp), similar events with changing messages folded into one
 // "(combined from similar events)" event, and a per-object spam filter — so a busy controller does not flood storage.
-import type { Client, GroupVersionResource, KubeObject } from './client.ts';
+import type { Client, KubeObject } from './client.ts';
 import { isAlreadyExists, isNotFound } from './errors.ts';
+import { EVENTS } from './resources.ts';
 
-const EVENTS: GroupVersionResource = { group: '', version: 'v1', resource: 'events' };
 /** client-go's defaults: more than 10 similar events within 10 minutes are aggregated. */
 const AGGREGATE_MAX = 10;
 const AGGREGATE_WINDOW_MS = 10 * 60_000;

@@ -2,7 +2,7 @@
 // pinned there by node affinity for the scheduler to bind; failed pods replaced with backoff, extra ones removed,
 // templates rolled out with maxUnavailable/maxSurge (or on delete), history kept as ControllerRevisions.
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { ApiError, isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer } from '../client/informer.ts';
@@ -27,10 +27,7 @@ import {
 } from './daemonset-util.ts';
 import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, computeTemplateHash, revisionData, sortRevisions, templatePatch, type Revision } from './history.ts';
 import { claimObjects, controllerRefOf, Expectations, FIELD_MANAGER, isPodAvailable, isPodReady, isPodTerminal, newControllerRef, podFromTemplate } from './podcontrol.ts';
-
-const DAEMON_SETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'daemonsets' };
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const NODES: GroupVersionResource = { group: '', version: 'v1', resource: 'nodes' };
+import { DAEMONSETS as DAEMON_SETS, NODES, PODS } from '../client/resources.ts';
 
 /** At most this many creations (and deletions) per sync, as upstream's BurstReplicas. */
 const BURST_REPLICAS = 250;

@@ -1,6 +1,6 @@
 // The Deployment controller's common steps (upstream's sync.go): the new ReplicaSet and the revisions, scaling
 // (proportionally while a rollout is under way), history cleanup, paused conditions and the status.
-import type { Client, GroupVersionResource } from '../client/client.ts';
+import type { Client } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/events.ts';
 import type { Logger } from '../log.ts';
@@ -14,9 +14,7 @@ import {
 } from './deployment-util.ts';
 import { controllerRefOf, FIELD_MANAGER, isNamespaceTerminating, newControllerRef } from './podcontrol.ts';
 import type { ReplicaSetObject } from './replicaset.ts';
-
-export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
-export const REPLICASETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'replicasets' };
+import { DEPLOYMENTS, REPLICASETS } from '../client/resources.ts';
 
 /** What the sync steps need from the controller. */
 export interface DeploymentContext {
@@ -325,3 +323,5 @@ export async function syncStatusOnly(dc: DeploymentContext, d: DeploymentObject,
   const { newRS, oldRSs } = await getAllReplicaSetsAndSyncRevision(dc, d, rsList, false);
   await syncDeploymentStatus(dc, [...oldRSs, newRS], newRS, d);
 }
+
+export { DEPLOYMENTS, REPLICASETS };

@@ -3,7 +3,7 @@
 // The steps live in deployment-sync, -rolling, -recreate, -rollback and -progress; this file is informers and dispatch.
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import { matchesLabelSelector } from '../api/labels.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { objectKey, splitKey, type Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
@@ -18,8 +18,8 @@ import {
 import { rollbackToOf, type DeploymentObject } from './deployment-util.ts';
 import { claimObjects, controllerRefOf, newControllerRef, OwnerIndex } from './podcontrol.ts';
 import type { ReplicaSetObject } from './replicaset.ts';
+import { PODS } from '../client/resources.ts';
 
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
 /** Upstream gives up on a Deployment after this many failed syncs in a row (until its next change). */
 const MAX_RETRIES = 15;
 const WORKERS = 5;

@@ -5,7 +5,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import type { Condition, OwnerReference } from 'kubernetes-types/meta/v1.d.ts';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { resourcePath } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
@@ -25,13 +25,7 @@ import {
   DISRUPTION_ALLOWED,
   updateDisruptionAllowedCondition,
 } from './disruption-pdb.ts';
-
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const PDBS: GroupVersionResource = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
-const RCS: GroupVersionResource = { group: '', version: 'v1', resource: 'replicationcontrollers' };
-const REPLICASETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'replicasets' };
-const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
-const STATEFULSETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'statefulsets' };
+import { DEPLOYMENTS, PODS, POD_DISRUPTION_BUDGETS as PDBS, REPLICASETS, REPLICATION_CONTROLLERS as RCS, STATEFULSETS } from '../client/resources.ts';
 
 type PodObject = Pod & KubeObject;
 type PDBObject = PodDisruptionBudget & KubeObject;

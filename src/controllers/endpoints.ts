@@ -1,7 +1,7 @@
 // The Endpoints controller (upstream's 'endpoint'): the legacy core/v1 Endpoints object of every Service with a
 // selector, named as the Service, its subsets listing the selected pods' ready and not-ready addresses per port.
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { ApiError, isNotFound } from '../client/errors.ts';
 import { objectKey, splitKey, type Informer } from '../client/informer.ts';
@@ -29,10 +29,7 @@ import {
   type ServiceObject,
 } from './endpoints-common.ts';
 import { canonicalSubsets, countAddresses, MAX_CAPACITY, OVER_CAPACITY, repackSubsets, TRUNCATED, truncateSubsets } from './endpoints-subsets.ts';
-
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
-const ENDPOINTS: GroupVersionResource = { group: '', version: 'v1', resource: 'endpoints' };
+import { ENDPOINTS, PODS, SERVICES } from '../client/resources.ts';
 
 type EndpointsObject = Endpoints & KubeObject;
 

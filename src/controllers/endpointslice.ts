@@ -1,7 +1,7 @@
 // The EndpointSlice controller (upstream's 'endpointslice'): every Service with a selector gets discovery.k8s.io/v1
 // EndpointSlices listing the pods it selects, kept current as pods come, go, and change readiness.
 import type { Node } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import { objectKey, splitKey, type Informer } from '../client/informer.ts';
 import { ItemExponentialRateLimiter, runWorkers, WorkQueue } from '../client/workqueue.ts';
@@ -20,11 +20,7 @@ import {
   type ServiceObject,
 } from './endpoints-common.ts';
 import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, reconcileEndpointSlices, type EndpointSliceObject } from './endpointslice-reconciler.ts';
-
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
-const NODES: GroupVersionResource = { group: '', version: 'v1', resource: 'nodes' };
-const ENDPOINT_SLICES: GroupVersionResource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
+import { ENDPOINT_SLICES, NODES, PODS, SERVICES } from '../client/resources.ts';
 
 /** kube-controller-manager's --max-endpoints-per-slice default. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;

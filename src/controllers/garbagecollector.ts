@@ -25,6 +25,7 @@ import {
   type ObjectIdentity,
   type OwnerReference,
 } from './garbagecollector-graph.ts';
+import { CUSTOM_RESOURCE_DEFINITIONS as CRDS } from '../client/resources.ts';
 
 export interface GarbageCollectorOptions {
   /** How often discovery is read again for added or removed resources (upstream: 30 s). */
@@ -36,7 +37,6 @@ export interface GarbageCollectorOptions {
 }
 
 const FIELD_MANAGER = 'kube-controller-manager';
-const CRDS: GroupVersionResource = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 /** Resources never collected: events are too many and too short-lived (upstream's DefaultIgnoredResources). */
 const IGNORED = new Set(['/events', 'events.k8s.io/events']);
 /** A REST mapping miss reads discovery again, at most this often. */

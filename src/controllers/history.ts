@@ -4,15 +4,15 @@
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.d.ts';
 import type { LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.d.ts';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isAlreadyExists, isConflict, isInvalid, isNotFound } from '../client/errors.ts';
 import type { Lister } from '../client/informer.ts';
 import { matchesLabelSelector } from '../api/labels.ts';
 import { controllerRefOf, FIELD_MANAGER } from './podcontrol.ts';
+import { CONTROLLER_REVISIONS } from '../client/resources.ts';
 
 export type Revision = ControllerRevision & KubeObject;
 
-export const CONTROLLER_REVISIONS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
 /** apps/v1 ControllerRevisionHashLabelKey: on pods (and DaemonSet revisions), which revision they were made from. */
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 /** history.ControllerRevisionHashLabel: the hash of a (StatefulSet) revision's data. */
@@ -234,3 +234,5 @@ export class RevisionHistory {
     }
   }
 }
+
+export { CONTROLLER_REVISIONS };

@@ -2,11 +2,7 @@
 // metav1.Time formatting.
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.d.ts';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
-import type { GroupVersionResource } from '../client/client.ts';
-
-export const JOBS: GroupVersionResource = { group: 'batch', version: 'v1', resource: 'jobs' };
-export const CRONJOBS: GroupVersionResource = { group: 'batch', version: 'v1', resource: 'cronjobs' };
-export const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
+import { CRONJOBS, JOBS, PODS } from '../client/resources.ts';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
@@ -47,3 +43,5 @@ export const removeTrackingFinalizerPatch = { metadata: { '$deleteFromPrimitiveL
 export function cloneJSON<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+export { JOBS, CRONJOBS, PODS };

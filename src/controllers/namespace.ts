@@ -6,8 +6,8 @@ import { objectKey, type Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
+import { NAMESPACES } from '../client/resources.ts';
 
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 const FINALIZER = 'kubernetes';
 /** How soon to look again while objects are still going (finalizers, graceful deletion). */
 const RECHECK_MS = 1000;

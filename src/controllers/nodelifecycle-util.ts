@@ -2,14 +2,12 @@
 // (upstream's pkg/controller/util/node, pkg/util/taints and the v1 toleration helpers).
 import { toleratesTaint } from '../api/taints.ts';
 import type { Node, NodeCondition, Taint, Toleration } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/events.ts';
 import type { Lister } from '../client/informer.ts';
+import { LEASES, NODES, PODS } from '../client/resources.ts';
 
-export const NODES: GroupVersionResource = { group: '', version: 'v1', resource: 'nodes' };
-export const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-export const LEASES: GroupVersionResource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -44,7 +42,6 @@ export const taintMatches = (a: Taint, b: Taint) => a.key === b.key && a.effect 
 export function taintExists(taints: readonly Taint[] | undefined, taint: Taint): boolean {
   return (taints ?? []).some((t) => taintMatches(t, taint));
 }
-
 
 /** Whether every taint is tolerated, and the toleration used for each (upstream GetMatchingTolerations). */
 export function matchingTolerations(taints: readonly Taint[], tolerations: readonly Toleration[]): { all: boolean; used: Toleration[] } {
@@ -139,3 +136,5 @@ function nodeRef(node: Node): KubeObject {
 }
 
 export { toleratesTaint };
+
+export { NODES, PODS, LEASES };

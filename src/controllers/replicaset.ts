@@ -16,8 +16,8 @@ import {
   nextAvailabilityCheckMs, OwnerIndex, podFromTemplate, podReadyCondition, slowStartBatch, TrackingExpectations,
 } from './podcontrol.ts';
 import { podsToDelete } from './replicaset-ranking.ts';
+import { PODS } from '../client/resources.ts';
 
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
 /** Upstream's BurstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500;
 const WORKERS = 5;

@@ -1,7 +1,7 @@
 // The resourcequota controller: every ResourceQuota's status.hard mirrors its spec.hard and status.used is what its
 // namespace really uses, recomputed when a quota changes, when tracked objects go away or stop counting (a pod that
 // finished), and every few minutes. Admission charges new objects as they come; this is where usage goes back down.
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import { objectKey, type Informer } from '../client/informer.ts';
 import type { InformerFactory } from '../client/factory.ts';
@@ -13,8 +13,8 @@ import { calculateUsage, EvaluatorRegistry, podCountsAgainstQuota } from '../api
 import type { GroupResource } from '../apiserver/admission/types.ts';
 import { equals, mask, resourceList, resourceListToJson } from '../apiserver/admission/resources.ts';
 import type { Controller, ControllerContext } from './controller.ts';
+import { RESOURCE_QUOTAS } from '../client/resources.ts';
 
-const RESOURCE_QUOTAS: GroupVersionResource = { group: '', version: 'v1', resource: 'resourcequotas' };
 /** upstream's --resource-quota-sync-period default. */
 export const RESYNC_PERIOD_MS = 5 * 60_000;
 const FIELD_MANAGER = 'kube-controller-manager';

@@ -1,14 +1,13 @@
 // The root CA publisher: every active namespace has the `kube-root-ca.crt` ConfigMap holding the cluster CA, so pods
 // can verify the API server.
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import type { Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
+import { CONFIGMAPS, NAMESPACES } from '../client/resources.ts';
 
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
-const CONFIGMAPS: GroupVersionResource = { group: '', version: 'v1', resource: 'configmaps' };
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
 export class RootCAPublisher implements Controller {

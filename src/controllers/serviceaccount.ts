@@ -1,13 +1,11 @@
 // The ServiceAccount controller: every active namespace has a `default` ServiceAccount.
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { ApiError, isAlreadyExists, isNotFound } from '../client/errors.ts';
 import type { Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
-
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
-const SERVICE_ACCOUNTS: GroupVersionResource = { group: '', version: 'v1', resource: 'serviceaccounts' };
+import { NAMESPACES, SERVICE_ACCOUNTS } from '../client/resources.ts';
 
 const isForbidden = (err: unknown) => err instanceof ApiError && err.code === 403;
 

@@ -2,7 +2,7 @@
 // PersistentVolumeClaims, made in order and each waited for (OrderedReady) or all at once (Parallel), removed from the
 // highest ordinal down, and rolled to a new template from the top ordinal to the partition.
 import type { StatefulSetStatus } from 'kubernetes-types/apps/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer } from '../client/informer.ts';
@@ -48,10 +48,7 @@ import {
   type PodObject,
   type StatefulSetObject,
 } from './statefulset-util.ts';
-
-const STATEFUL_SETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'statefulsets' };
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const CLAIMS: GroupVersionResource = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+import { PERSISTENT_VOLUME_CLAIMS as CLAIMS, PODS, STATEFULSETS as STATEFUL_SETS } from '../client/resources.ts';
 
 /** kube-controller-manager's --concurrent-statefulset-syncs default. */
 const WORKERS = 5;

@@ -1,9 +1,8 @@
 // Node heartbeats: the Lease in kube-node-lease that a node agent renews (kubelet's nodelease controller).
 import type { Lease } from 'kubernetes-types/coordination/v1.d.ts';
-import type { GroupVersionResource } from '../client/client.ts';
+import { LEASES } from '../client/resources.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-export const LEASES: GroupVersionResource = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 /** kubelet's nodeLeaseDurationSeconds. */
 export const DEFAULT_LEASE_DURATION_SECONDS = 40;
 /** kubelet renews at a quarter of the lease duration: every 10 s by default. */
@@ -32,3 +31,5 @@ export function renewedLease(lease: Lease, nodeName: string, nodeUID: string | u
   if (nodeUID && !lease.metadata?.ownerReferences?.length) next.metadata!.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUID }];
   return next;
 }
+
+export { LEASES };

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Lease } from 'kubernetes-types/coordination/v1.d.ts';
 import type { Node, Pod } from 'kubernetes-types/core/v1.d.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.ts';
 import { EventRecorder } from '../client/events.ts';
 import { InformerFactory } from '../client/factory.ts';
@@ -18,9 +18,8 @@ import { DEFAULT_STAGES } from './stages-default.ts';
 import { compileStages, renderStage, selectStage, stageDelay, stageMatches, type CompiledStage, type Stage } from './stages.ts';
 import type { EvalContext } from './template.ts';
 import { TimerQueue } from './timers.ts';
+import { NODES, PODS } from '../client/resources.ts';
 
-const NODES: GroupVersionResource = { group: '', version: 'v1', resource: 'nodes' };
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
 const FIELD_MANAGER = 'kubelet';
 
 /** A Node with this annotation set to "true" acts as if cut off: no heartbeats, no status, no pod changes. */

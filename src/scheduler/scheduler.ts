@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { deepEqual } from '../apiserver/objects.ts';
-import type { Client, GroupVersionResource, KubeObject } from '../client/client.ts';
+import type { Client, KubeObject } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/events.ts';
 import type { Informer } from '../client/informer.ts';
@@ -28,14 +28,9 @@ import type { ClusterEvent, ClusterEventAction, QueuedPodInfo } from './queue.ts
 import { DEFAULT_BINDER, newDefaultBinder } from './plugins/defaultbinder.ts';
 import { newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './plugins/defaultpreemption.ts';
 import type { Candidate } from './plugins/defaultpreemption.ts';
+import { NAMESPACES, NODES, PODS, POD_DISRUPTION_BUDGETS as PDBS, PRIORITY_CLASSES } from '../client/resources.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
-
-const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
-const NODES: GroupVersionResource = { group: '', version: 'v1', resource: 'nodes' };
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
-const PRIORITY_CLASSES: GroupVersionResource = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
-const PDBS: GroupVersionResource = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
 const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
 const MAX_EVENT_MESSAGE = 1024;
