@@ -9,7 +9,7 @@ import { eventually } from '../../test/support/server.ts';
 import type { KubeObject } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import { CronJobController } from './cronjob.ts';
-import { FakeClock } from './jobclock.ts';
+import { FakeClock } from './clock.ts';
 
 type CronJobObject = CronJob & KubeObject;
 type JobObject = Job & KubeObject;

@@ -14,7 +14,7 @@ import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
 import { isValidTimeZone, parseStandard, Zone, type Schedule } from './cronschedule.ts';
 import { compareByStartTime, jobFromTemplate, jobNameFor, mostRecentScheduleTime, nextScheduleDelay } from './cronjobtimes.ts';
-import { DelayedAdds, realClock, type Clock } from './jobclock.ts';
+import { DelayedAdds, realClock, type Clock } from './clock.ts';
 import { cloneJSON, CRONJOBS, finishedCondition, isJobFinished, isJobSucceeded, JOBS, parseTime, rfc3339 } from './jobutil.ts';
 import { controllerRefOf, FIELD_MANAGER, isNamespaceTerminating } from './podcontrol.ts';
 

@@ -13,7 +13,7 @@ import { ItemExponentialRateLimiter, runWorkers, WorkQueue } from '../client/wor
 import { matchesLabelSelector } from '../api/labels.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
-import { DelayedAdds, realClock, type Clock } from './jobclock.ts';
+import { DelayedAdds, realClock, type Clock } from './clock.ts';
 import { completionIndex, firstPendingIndexes, formatIntervals, generateNameWithIndex, hasIndex, parseIntervals, sortedIndexes, totalOf, withIndexes, type Interval } from './jobindexes.ts';
 import {
   activePodsForRemoval, completionsOf, countReady, DEFAULT_BACKOFF_LIMIT, ensureCondition, indexedTemplate, isIndexedJob, isPodFailed, isSuccessCriteriaMet,

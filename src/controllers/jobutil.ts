@@ -40,8 +40,6 @@ export const hasTrackingFinalizer = (pod: Pod): boolean => pod.metadata?.finaliz
 /** The strategic merge patch that takes the tracking finalizer off a pod. */
 export const removeTrackingFinalizerPatch = { metadata: { '$deleteFromPrimitiveList/finalizers': [JOB_TRACKING_FINALIZER] } };
 
-export function cloneJSON<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
+export { cloneJSON } from './podcontrol.ts';
 
 export { JOBS, CRONJOBS, PODS };

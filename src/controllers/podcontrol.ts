@@ -19,7 +19,7 @@ export function newControllerRef(owner: KubeObject, apiVersion: string, kind: st
   return { apiVersion, kind, name: owner.metadata!.name!, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
 }
 
-function cloneJSON<T>(value: T): T {
+export function cloneJSON<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 

@@ -6,7 +6,7 @@ import { gvr, startTestCluster, type TestCluster } from '../../test/support/clus
 import { eventually } from '../../test/support/server.ts';
 import type { KubeObject } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
-import { FakeClock } from './jobclock.ts';
+import { FakeClock } from './clock.ts';
 import { TTLAfterFinishedController, ttlRemaining } from './ttlafterfinished.ts';
 
 type JobObject = Job & KubeObject;

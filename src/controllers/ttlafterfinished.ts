@@ -7,7 +7,7 @@ import { objectKey, splitKey, type Informer } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, ControllerContext } from './controller.ts';
-import { DelayedAdds, realClock, type Clock } from './jobclock.ts';
+import { DelayedAdds, realClock, type Clock } from './clock.ts';
 import { finishedCondition, JOBS, parseTime } from './jobutil.ts';
 
 type JobObject = Job & KubeObject;
