@@ -94,6 +94,11 @@ export interface ResourceType {
   prepareForCreate?(obj: KObject, ctx: StrategyContext): void;
   /** Strategy hook before a main-resource update (not /status). */
   prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void;
+  /**
+   * The metadata a /status write may change besides status (upstream's status strategies reset only spec for most
+   * built-in kinds). Default: labels and annotations.
+   */
+  statusWritableMetadata?: ReadonlyArray<'labels' | 'annotations'>;
   /** Extra field-selector fields beyond metadata.name / metadata.namespace. */
   selectableFields?(obj: KObject): Record<string, string>;
   /** Whether the object's spec carries a generation (status subresource types). Default: true when it has a status subresource. */

@@ -156,6 +156,8 @@ export function resourceTypeForCRD(crd: KObject, version: string): ResourceType 
     namespaced,
     verbs: [...CUSTOM_RESOURCE_VERBS],
     schemaType: `crd:${group}/${version}/${kind}`,
+    // A custom resource's /status changes status only.
+    statusWritableMetadata: [],
     storageResource: `${group}/${plural}`,
     hasGeneration: true,
     defaults: (o) => defaultCustomResource(schema, o),

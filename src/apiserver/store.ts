@@ -121,11 +121,15 @@ export class ResourceStore {
     });
   }
 
+  get #statusWritableMetadata(): ReadonlyArray<'labels' | 'annotations'> {
+    return this.type.statusWritableMetadata ?? ['labels', 'annotations'];
+  }
+
   /** Fields a write to this endpoint may not change (upstream's ResetFieldsStrategy): owned by nobody. */
   resetFields(subresource: string): string[][] {
     if (subresource === 'status') {
-      if (this.type.schemaType.startsWith('crd:')) return [['spec'], ['metadata', 'labels'], ['metadata', 'annotations']];
-      return this.type.group === 'apps' && this.type.plural === 'deployments' ? [['spec'], ['metadata', 'labels']] : [['spec']];
+      const writable = this.#statusWritableMetadata;
+      return [['spec'], ...(['labels', 'annotations'] as const).filter((f) => !writable.includes(f)).map((f) => ['metadata', f])];
     }
     return this.hasStatus ? [['status']] : [];
   }
@@ -299,15 +303,10 @@ export class ResourceStore {
       if (desired['status'] === undefined) delete next['status'];
       else next['status'] = desired['status'];
       if (opts.managedFieldsDone && desired.metadata?.managedFields) next.metadata!.managedFields = desired.metadata.managedFields;
-      // Built-in kinds take labels and annotations from a status write too (upstream's status strategies reset only
-      // spec; a Deployment's labels stay); custom resources change status only.
-      if (!this.type.schemaType.startsWith('crd:')) {
-        const keep = this.type.group === 'apps' && this.type.plural === 'deployments' ? ['annotations'] : ['labels', 'annotations'];
-        for (const field of keep) {
-          const value = desired.metadata?.[field];
-          if (value === undefined) delete next.metadata![field];
-          else next.metadata![field] = value;
-        }
+      for (const field of this.#statusWritableMetadata) {
+        const value = desired.metadata?.[field];
+        if (value === undefined) delete next.metadata![field];
+        else next.metadata![field] = value;
       }
     } else if (subresource === 'finalize') {
       // A namespace's /finalize changes spec.finalizers only.

@@ -141,6 +141,8 @@ const deployments: ResourceType = {
   categories: ['all'],
   subresources: ['scale', 'status'],
   scale: SCALE,
+  // A Deployment's status strategy resets its labels too.
+  statusWritableMetadata: ['annotations'],
   defaults: defaultDeployment,
   ...statusHooks(() => ({})),
   ...metaValidation(true, nameIsDNSSubdomain, validateDeploymentSpec, selectorImmutable),
