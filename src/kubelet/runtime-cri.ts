@@ -3,7 +3,10 @@
 import { CriClient, type CriClientOptions } from './cri/client.ts';
 import type * as cri from './cri/types.ts';
 import type {
+  AttachRequest,
   AuthConfig,
+  ExecRequest,
+  ExecSyncResult,
   Container,
   ContainerConfig,
   ContainerFilter,
@@ -163,6 +166,22 @@ export class CriRuntime implements ContainerRuntime {
       labels: s.labels,
       annotations: s.annotations,
     };
+  }
+
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number, signal?: AbortSignal): Promise<ExecSyncResult> {
+    return this.client.execSync(containerId, cmd, timeoutSeconds, opts(signal));
+  }
+
+  exec(request: ExecRequest, signal?: AbortSignal): Promise<string> {
+    return this.client.exec(request, opts(signal));
+  }
+
+  attach(request: AttachRequest, signal?: AbortSignal): Promise<string> {
+    return this.client.attach(request, opts(signal));
+  }
+
+  portForward(podSandboxId: string, ports: number[], signal?: AbortSignal): Promise<string> {
+    return this.client.portForward(podSandboxId, ports, opts(signal));
   }
 
   pullImage(spec: ImageSpec, auth?: AuthConfig, signal?: AbortSignal): Promise<string> {

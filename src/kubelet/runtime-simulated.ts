@@ -4,12 +4,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   RuntimeError,
+  type AttachRequest,
   type AuthConfig,
   type Container,
   type ContainerConfig,
   type ContainerFilter,
   type ContainerRuntime,
   type ContainerStatus,
+  type ExecRequest,
+  type ExecSyncResult,
   type Image,
   type ImageSpec,
   type PodSandbox,
@@ -208,6 +211,28 @@ export class SimulatedRuntime implements ContainerRuntime {
   async containerStatus(containerId: string): Promise<ContainerStatus> {
     const { podSandboxId: _p, config: _c, exitTimer: _t, ...status } = this.#container(containerId);
     return structuredClone(status);
+  }
+
+  /** Simulated containers run nothing: every command "succeeds" with no output (as kwok's exec-less pods do for probes). */
+  async execSync(containerId: string, _cmd: string[], _timeoutSeconds: number): Promise<ExecSyncResult> {
+    const c = this.#container(containerId);
+    if (c.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${containerId} is not running`);
+    return { stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0 };
+  }
+
+  async exec(request: ExecRequest): Promise<string> {
+    this.#container(request.containerId);
+    throw new RuntimeError('Unknown', 'the simulated runtime has no streaming server: exec needs --runtime cri');
+  }
+
+  async attach(request: AttachRequest): Promise<string> {
+    this.#container(request.containerId);
+    throw new RuntimeError('Unknown', 'the simulated runtime has no streaming server: attach needs --runtime cri');
+  }
+
+  async portForward(podSandboxId: string): Promise<string> {
+    this.#sandbox(podSandboxId);
+    throw new RuntimeError('Unknown', 'the simulated runtime has no streaming server: port-forward needs --runtime cri');
   }
 
   async pullImage(image: ImageSpec, _auth?: AuthConfig): Promise<string> {

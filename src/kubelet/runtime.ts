@@ -170,6 +170,29 @@ export interface PodSandboxFilter {
   labelSelector?: Record<string, string>;
 }
 
+export interface ExecSyncResult {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  exitCode: number;
+}
+
+export interface ExecRequest {
+  containerId: string;
+  cmd: string[];
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface AttachRequest {
+  containerId: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
 /** CRI's RuntimeService and ImageService. Every call may take an AbortSignal; failures reject with RuntimeError. */
 export interface ContainerRuntime {
   readonly name: RuntimeName;
@@ -189,6 +212,13 @@ export interface ContainerRuntime {
   removeContainer(containerId: string, signal?: AbortSignal): Promise<void>;
   listContainers(filter?: ContainerFilter, signal?: AbortSignal): Promise<Container[]>;
   containerStatus(containerId: string, signal?: AbortSignal): Promise<ContainerStatus>;
+
+  /** Runs a command in a running container to completion (exec probes, hooks). */
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number, signal?: AbortSignal): Promise<ExecSyncResult>;
+  /** URLs on the runtime's streaming server, each good for one session (CRI's Exec, Attach, PortForward). */
+  exec(request: ExecRequest, signal?: AbortSignal): Promise<string>;
+  attach(request: AttachRequest, signal?: AbortSignal): Promise<string>;
+  portForward(podSandboxId: string, ports: number[], signal?: AbortSignal): Promise<string>;
 
   pullImage(image: ImageSpec, auth?: AuthConfig, signal?: AbortSignal): Promise<string>;
   imageStatus(image: ImageSpec, signal?: AbortSignal): Promise<Image | undefined>;

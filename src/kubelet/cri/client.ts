@@ -119,6 +119,32 @@ export class CriClient {
     return this.#call('RuntimeService', 'ContainerStatus', { containerId, verbose }, opts);
   }
 
+  /** Runs `cmd` in the container and waits for it; the deadline is stretched by the command's own timeout. */
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number, opts?: CallOptions): Promise<{ stdout: Uint8Array; stderr: Uint8Array; exitCode: number }> {
+    const timeoutMs = (opts?.timeoutMs ?? this.#timeoutMs) + Math.max(0, timeoutSeconds) * 1000;
+    return this.#call('RuntimeService', 'ExecSync', { containerId, cmd, timeout: BigInt(timeoutSeconds) }, { ...opts, timeoutMs });
+  }
+
+  /** A URL on the runtime's streaming server that serves this exec once. */
+  async exec(request: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, opts?: CallOptions): Promise<string> {
+    const res = await this.#call<{ url: string }>('RuntimeService', 'Exec', request, opts);
+    return res.url;
+  }
+
+  async attach(request: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, opts?: CallOptions): Promise<string> {
+    const res = await this.#call<{ url: string }>('RuntimeService', 'Attach', request, opts);
+    return res.url;
+  }
+
+  async portForward(podSandboxId: string, ports: number[], opts?: CallOptions): Promise<string> {
+    const res = await this.#call<{ url: string }>('RuntimeService', 'PortForward', { podSandboxId, port: ports }, opts);
+    return res.url;
+  }
+
+  async reopenContainerLog(containerId: string, opts?: CallOptions): Promise<void> {
+    await this.#call('RuntimeService', 'ReopenContainerLog', { containerId }, opts);
+  }
+
   // ImageService
 
   async listImages(filter?: ImageSpec, opts?: CallOptions): Promise<Image[]> {
