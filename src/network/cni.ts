@@ -1,0 +1,95 @@
+// The pod network on one node: the CNI configuration Skiff writes for its containerd — a Linux bridge with
+// host-local addresses from the node's podCIDR, masquerade for traffic leaving the pod network, and portmap for
+// hostPort — the same plugins flannel's manifest chains (bridge + host-local + portmap), from Debian's
+// containernetworking-plugins. containerd adds the loopback interface itself.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The bridge pods attach to, as flannel and kubenet name it. */
+export const DEFAULT_BRIDGE = 'cni0';
+export const NETWORK_NAME = 'skiff';
+export const CONFLIST_NAME = '10-skiff.conflist';
+
+export interface CniConfigOptions {
+  /** The node's pod CIDRs (spec.podCIDRs): one range per address family. */
+  podCIDRs: readonly string[];
+  /** Where host-local keeps its allocations (one file per address), so a node's IPs live under Skiff's data dir. */
+  ipamDataDir: string;
+  bridge?: string;
+  /** Interface MTU; default: the bridge plugin's (the host's). */
+  mtu?: number;
+}
+
+export class CniConfigError extends Error {
+  override name = 'CniConfigError';
+}
+
+const isIPv6 = (cidr: string) => cidr.includes(':');
+
+/** The conflist (CNI spec 1.0.0) for the node's pod CIDRs. */
+export function cniConfList(options: CniConfigOptions): Record<string, unknown> {
+  if (options.podCIDRs.length === 0) throw new CniConfigError('the node has no podCIDR yet: the pod network cannot be configured');
+  for (const cidr of options.podCIDRs) {
+    if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) throw new CniConfigError(`podCIDR ${JSON.stringify(cidr)} is not a CIDR`);
+  }
+  const ranges = options.podCIDRs.map((subnet) => [{ subnet }]);
+  const routes = options.podCIDRs.map((cidr) => ({ dst: isIPv6(cidr) ? '::/0' : '0.0.0.0/0' }));
+  return {
+    cniVersion: '1.0.0',
+    name: NETWORK_NAME,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: options.bridge ?? DEFAULT_BRIDGE,
+        isGateway: true,
+        ipMasq: true,
+        // Lets a pod reach itself through a Service that picks its own endpoint.
+        hairpinMode: true,
+        ...(options.mtu ? { mtu: options.mtu } : {}),
+        ipam: { type: 'host-local', ranges, routes, dataDir: options.ipamDataDir },
+      },
+      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+    ],
+  };
+}
+
+/**
+ * Writes the conflist into containerd's CNI conf dir, atomically (containerd watches the directory and must never
+ * read half a file), and removes other configs there: containerd uses the first one it finds.
+ * Returns whether anything changed.
+ */
+export function writeCniConfig(confDir: string, options: CniConfigOptions): boolean {
+  const content = `${JSON.stringify(cniConfList(options), null, 2)}\n`;
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(options.ipamDataDir, { recursive: true, mode: 0o700 });
+  const target = path.join(confDir, CONFLIST_NAME);
+  let changed = false;
+  for (const name of readdirSync(confDir)) {
+    if (name !== CONFLIST_NAME && /\.(conf|conflist|json)$/.test(name)) {
+      rmSync(path.join(confDir, name), { force: true });
+      changed = true;
+    }
+  }
+  if (existsSync(target) && readFileSync(target, 'utf8') === content) return changed;
+  const tmp = path.join(confDir, `.${CONFLIST_NAME}.tmp`);
+  writeFileSync(tmp, content, { mode: 0o644 });
+  renameSync(tmp, target);
+  return true;
+}
+
+/** The node's IP forwarding sysctls, which pods need to reach anything beyond the bridge (kubeadm's preflight checks them). */
+export function enableForwarding(procSys = '/proc/sys'): string[] {
+  const changed: string[] = [];
+  for (const key of ['net/ipv4/ip_forward']) {
+    const file = path.join(procSys, key);
+    try {
+      if (readFileSync(file, 'utf8').trim() !== '1') {
+        writeFileSync(file, '1');
+        changed.push(key.replaceAll('/', '.'));
+      }
+    } catch {
+      // Not permitted (not root) or not present: the network works on one node without it.
+    }
+  }
+  return changed;
+}
