@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ociImageArchive, tarArchive } from './containerd-images.ts';
+import { ociImageArchive, parseImportedNames, tarArchive } from './containerd-images.ts';
 
 function extract(archive: Buffer): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-tar-'));
@@ -69,5 +69,12 @@ describe('ociImageArchive', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('parseImportedNames', () => {
+  it("reads the names ctr images import created from its output", () => {
+    const out = `unpacking docker.io/library/t:latest (sha256:${'9'.repeat(64)})...done\nunpacking myapp:2 (sha256:${'9'.repeat(64)})...done\n`;
+    assert.deepEqual(parseImportedNames(out), ['docker.io/library/t:latest', 'myapp:2']);
   });
 });

@@ -59,12 +59,23 @@ const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data)
 export interface OciImageOptions {
   /** Full reference, e.g. registry.k8s.io/pause:3.10.1. */
   name: string;
+  /** More full references to the same image, e.g. docker.io/library/nginx:1.22.1 beside :latest. */
+  additionalNames?: string[];
   /** The single (uncompressed) layer's entries. */
   layer: ArchiveEntry[];
   entrypoint?: string[];
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** The image config's User (default: root). */
+  user?: string;
+  /** e.g. ['80/tcp']. */
+  exposedPorts?: string[];
+  /** e.g. SIGQUIT: what the runtime sends to stop the container instead of SIGTERM. */
+  stopSignal?: string;
+  labels?: Record<string, string>;
+  /** The layer's history line (default: skiff). */
+  createdBy?: string;
   architecture?: string;
 }
 
@@ -83,9 +94,13 @@ export function ociImageArchive(options: OciImageOptions): Buffer {
         ...(options.entrypoint && { Entrypoint: options.entrypoint }),
         ...(options.cmd && { Cmd: options.cmd }),
         ...(options.workingDir && { WorkingDir: options.workingDir }),
+        ...(options.user && { User: options.user }),
+        ...(options.exposedPorts?.length && { ExposedPorts: Object.fromEntries(options.exposedPorts.map((p) => [p, {}])) }),
+        ...(options.stopSignal && { StopSignal: options.stopSignal }),
+        ...(options.labels && { Labels: options.labels }),
       },
       rootfs: { type: 'layers', diff_ids: [layerDigest] },
-      history: [{ created_by: 'skiff' }],
+      history: [{ created_by: options.createdBy ?? 'skiff' }],
     }),
   );
   const manifest = Buffer.from(
@@ -96,17 +111,14 @@ export function ociImageArchive(options: OciImageOptions): Buffer {
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
     }),
   );
-  const tag = options.name.slice(options.name.lastIndexOf(':') + 1);
   const index = {
     schemaVersion: 2,
-    manifests: [
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: sha256(manifest),
-        size: manifest.length,
-        annotations: { 'io.containerd.image.name': options.name, 'org.opencontainers.image.ref.name': tag },
-      },
-    ],
+    manifests: [options.name, ...(options.additionalNames ?? [])].map((name) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(manifest),
+      size: manifest.length,
+      annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.slice(name.lastIndexOf(':') + 1) },
+    })),
   };
   const blob = (data: Buffer): ArchiveEntry => ({ path: `blobs/sha256/${sha256(data).slice('sha256:'.length)}`, type: 'file', data });
   return tarArchive([
@@ -145,17 +157,23 @@ export class ImageImportError extends Error {
   override name = 'ImageImportError';
 }
 
-/** Imports an image archive into containerd's k8s.io namespace, where the CRI plugin sees it. */
-export async function importImageArchive(socket: string, archive: Buffer | string, signal?: AbortSignal): Promise<void> {
+/** `ctr images import` output: the names it created ("unpacking NAME (sha256:…)...done"). */
+export function parseImportedNames(output: string): string[] {
+  return [...output.matchAll(/^unpacking (\S+) \(sha256:[0-9a-f]+\)/gm)].map((m) => m[1]!);
+}
+
+/** Imports an image archive into containerd's k8s.io namespace, where the CRI plugin sees it; resolves to the names created. */
+export async function importImageArchive(socket: string, archive: Buffer | string, signal?: AbortSignal): Promise<string[]> {
   let file = typeof archive === 'string' ? archive : '';
   if (typeof archive !== 'string') {
     file = `${socket}.import-${process.pid}-${Date.now()}.tar`;
     writeFileSync(file, archive);
   }
   try {
-    await run('ctr', ['--address', socket, '--namespace', 'k8s.io', 'images', 'import', file], {
+    const { stdout } = await run('ctr', ['--address', socket, '--namespace', 'k8s.io', 'images', 'import', file], {
       ...(signal && { signal }),
     });
+    return parseImportedNames(stdout);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
     throw new ImageImportError(`ctr images import ${file}: ${stderr || (err as Error).message}`, { cause: err });
