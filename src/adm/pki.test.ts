@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,10 +62,12 @@ describe('ensurePKI at first start', async () => {
       [PKI_FILES.serverKey, pki.serverKeyPem],
       [PKI_FILES.adminCert, pki.adminCertPem],
       [PKI_FILES.adminKey, pki.adminKeyPem],
+      [PKI_FILES.saKey, pki.saKeyPem],
+      [PKI_FILES.saPub, pki.saPubPem],
     ] as const) {
       assert.equal(await readFile(join(dir, 'pki', file), 'utf8'), content, file);
     }
-    for (const key of [PKI_FILES.caKey, PKI_FILES.serverKey, PKI_FILES.adminKey]) {
+    for (const key of [PKI_FILES.caKey, PKI_FILES.serverKey, PKI_FILES.adminKey, PKI_FILES.saKey]) {
       assert.equal((await stat(join(dir, 'pki', key))).mode & 0o777, 0o600, key);
     }
   });
@@ -127,6 +129,15 @@ describe('ensurePKI at first start', async () => {
     assert.ok(admin.checkPrivateKey(createPrivateKey(pki.adminKeyPem)));
   });
 
+  test('the service-account key pair is RSA 2048 as kubeadm makes it: PKCS#1 sa.key, PKIX sa.pub of the same key', () => {
+    const key = createPrivateKey(pki.saKeyPem);
+    assert.equal(key.asymmetricKeyType, 'rsa');
+    assert.equal(key.asymmetricKeyDetails?.modulusLength, 2048);
+    assert.match(pki.saKeyPem, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    assert.match(pki.saPubPem, /^-----BEGIN PUBLIC KEY-----\n/);
+    assert.equal(createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(), pki.saPubPem);
+  });
+
   test('a later start loads everything unchanged', async () => {
     const again = await ensurePKI(dir, { hosts: ['skiff-node-1', '192.0.2.10'] });
     assert.deepEqual(again, pki);
@@ -184,6 +195,33 @@ describe('ensurePKI repairs and refuses', () => {
     assert.equal(again.caKeyPem, pki.caKeyPem);
     assert.equal(again.serverCertPem, pki.serverCertPem, 'kept: same issuer name and key');
     assert.ok(new X509Certificate(pki.adminCertPem).checkIssued(new X509Certificate(again.caCertPem)));
+  });
+
+  test('sa.pub is rewritten from sa.key when missing or stale; sa.pub without sa.key is an error', async () => {
+    const dir = await tempDir();
+    const pki = await ensurePKI(dir, { hosts: [] });
+    await rm(join(dir, 'pki', PKI_FILES.saPub));
+    assert.equal((await ensurePKI(dir, { hosts: [] })).saPubPem, pki.saPubPem);
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await writeFile(join(dir, 'pki', PKI_FILES.saPub), stranger);
+    const again = await ensurePKI(dir, { hosts: [] });
+    assert.equal(again.saKeyPem, pki.saKeyPem);
+    assert.equal(await readFile(join(dir, 'pki', PKI_FILES.saPub), 'utf8'), pki.saPubPem);
+    await rm(join(dir, 'pki', PKI_FILES.saKey));
+    await assert.rejects(ensurePKI(dir, { hosts: [] }), PKIError);
+  });
+
+  test('an ECDSA P-256 sa.key is used as it is; other keys are refused', async () => {
+    const dir = await tempDir();
+    await ensurePKI(dir, { hosts: [] });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await writeFile(join(dir, 'pki', PKI_FILES.saKey), ec);
+    const again = await ensurePKI(dir, { hosts: [] });
+    assert.equal(again.saKeyPem, ec);
+    assert.equal(createPublicKey(again.saKeyPem).export({ type: 'spki', format: 'pem' }).toString(), again.saPubPem);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await writeFile(join(dir, 'pki', PKI_FILES.saKey), p384);
+    await assert.rejects(ensurePKI(dir, { hosts: [] }), PKIError);
   });
 
   test('a host that is neither a DNS name nor an IP is refused', async () => {

@@ -1,5 +1,6 @@
-// The cluster's PKI: a CA, the apiserver's serving certificate and the admin client certificate, kept in
-// <dir>/pki/ under kubeadm's file names. Generated at first start, loaded (and renewed when needed) later.
+// The cluster's PKI: a CA, the apiserver's serving certificate, the admin client certificate and the service-account
+// signing key pair, kept in <dir>/pki/ under kubeadm's file names. Generated at first start, loaded (and renewed when
+// needed) later.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -23,6 +24,10 @@ export interface PKI {
   serverKeyPem: string;
   adminCertPem: string;
   adminKeyPem: string;
+  /** The key that signs service-account tokens (RSA 2048, PKCS#1 PEM, as kubeadm writes sa.key). */
+  saKeyPem: string;
+  /** Its public half (PKIX PEM): what verifies those tokens. */
+  saPubPem: string;
 }
 
 export interface EnsurePKIOptions {
@@ -46,6 +51,8 @@ export const PKI_FILES = {
   serverKey: 'apiserver.key',
   adminCert: 'admin.crt',
   adminKey: 'admin.key',
+  saKey: 'sa.key',
+  saPub: 'sa.pub',
 } as const;
 
 /** Names every apiserver answers to: loopback, the in-cluster Service's DNS names, and its ClusterIP in the default range. */
@@ -84,6 +91,9 @@ async function newKey(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }
 }
 
 const keyToPem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** kubeadm signs service-account tokens with RSA 2048 (RS256). */
+const SA_KEY_BITS = 2048;
 
 // ---- the CA, parsed once per use ----
 
@@ -207,6 +217,41 @@ async function loadOrCreateCA(pkiDir: string): Promise<{ certPem: string; keyPem
   return { certPem, keyPem, ca };
 }
 
+/**
+ * The service-account signing key pair, created once like the CA. sa.pub is derived from sa.key, so it is rewritten
+ * when missing or stale; sa.pub without sa.key is an error (tokens verified elsewhere against it would break).
+ */
+async function loadOrCreateServiceAccountKey(pkiDir: string): Promise<{ keyPem: string; pubPem: string }> {
+  const keyPath = join(pkiDir, PKI_FILES.saKey);
+  const pubPath = join(pkiDir, PKI_FILES.saPub);
+  let [keyPem, pubPem] = await Promise.all([readOptional(keyPath), readOptional(pubPath)]);
+  if (pubPem !== undefined && keyPem === undefined) {
+    throw new PKIError(`found ${pubPath} but not ${keyPath}: Skiff needs the service-account key to sign tokens`);
+  }
+  let key: KeyObject;
+  if (keyPem === undefined) {
+    key = (await generateKeyPairAsync('rsa', { modulusLength: SA_KEY_BITS })).privateKey;
+    keyPem = key.export({ type: 'pkcs1', format: 'pem' }).toString();
+    await writeAtomic(keyPath, keyPem, 0o600);
+  } else {
+    try {
+      key = createPrivateKey(keyPem);
+    } catch (cause) {
+      throw new PKIError(`cannot parse the service-account key ${keyPath}`, { cause });
+    }
+    const p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    if (key.asymmetricKeyType !== 'rsa' && !p256) {
+      throw new PKIError(`the service-account key ${keyPath} is neither RSA nor ECDSA P-256: tokens are signed with RS256 or ES256`);
+    }
+  }
+  const derivedPub = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  if (pubPem !== derivedPub) {
+    pubPem = derivedPub;
+    await writeAtomic(pubPath, pubPem, 0o644);
+  }
+  return { keyPem, pubPem };
+}
+
 /** A stored leaf is kept if it parses, matches its key, was signed by this CA, is not near expiry, and passes `fits`. */
 function leafIsUsable(ca: CA, certPem: string, keyPem: string, fits: (cert: X509Certificate) => boolean): boolean {
   try {
@@ -246,6 +291,12 @@ export async function ensurePKI(dir: string, opts: EnsurePKIOptions): Promise<PK
   const hosts = splitHosts(opts.hosts);
   const pkiDir = join(dir, 'pki');
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });
+  // RSA generation is the slow part of a first start: let it run beside the certificates.
+  const [certificates, sa] = await Promise.all([ensureCertificates(pkiDir, hosts), loadOrCreateServiceAccountKey(pkiDir)]);
+  return { ...certificates, saKeyPem: sa.keyPem, saPubPem: sa.pubPem };
+}
+
+async function ensureCertificates(pkiDir: string, hosts: { dnsNames: string[]; ipAddresses: string[] }): Promise<Omit<PKI, 'saKeyPem' | 'saPubPem'>> {
   const { certPem: caCertPem, keyPem: caKeyPem, ca } = await loadOrCreateCA(pkiDir);
   const server = await loadOrIssueLeaf(
     pkiDir,

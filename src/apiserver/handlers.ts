@@ -13,6 +13,9 @@ import type { UserInfo } from './authn.ts';
 import { answerReview } from './reviews.ts';
 import { createBinding, isLegacyBindings } from './binding.ts';
 import { handleEviction } from './eviction.ts';
+import { nodeProxyContext, servePodNodeSubresource, isNodeSubresource, type KubeletClientConfig } from './nodeproxy.ts';
+import { handleTokenRequest } from './tokenrequest.ts';
+import type { ServiceAccountTokenIssuer } from './serviceaccount-token.ts';
 import { queryBool, type RequestInfo } from './requestinfo.ts';
 import { applyStrategicMergePatch, StrategicMergePatchError } from './patch/strategic.ts';
 import { schemaType } from '../api/schema.ts';
@@ -38,6 +41,10 @@ export interface ApiContext {
   watchCache: WatchCache;
   backend: Backend;
   logger: Logger;
+  /** Signs TokenRequests (serviceaccounts/token); without it the subresource is not served. */
+  serviceAccountTokens?: ServiceAccountTokenIssuer;
+  /** Client credentials toward node agents (pods/log, exec, attach, portforward). */
+  kubelet?: KubeletClientConfig;
 }
 
 const notFoundResource = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
@@ -109,6 +116,8 @@ async function handleSubresource(ctx: ApiContext, type: ResourceType, store: Res
     return createBinding(store, namespace, info.name, query, req, res);
   }
   if (info.subresource === 'eviction' && type.plural === 'pods' && type.group === '') return handleEviction(ctx, store, namespace, info.name, info.verb, query, req, res);
+  if (isNodeSubresource(info.subresource) && type.plural === 'pods' && type.group === '') return servePodNodeSubresource(nodeProxyContext(ctx), info.subresource, info.verb, namespace, info.name, query, res);
+  if (info.subresource === 'token' && type.plural === 'serviceaccounts' && type.group === '') return handleTokenRequest(ctx, store, namespace, info.name, info.verb, req, res);
   if (info.subresource === 'finalize' && type.plural === 'namespaces' && info.verb === 'update') {
     // Only spec.finalizers changes through /finalize.
     const body = decodeBody(type, req, await readBody(req), query, res);

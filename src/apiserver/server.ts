@@ -2,6 +2,8 @@
 import http2 from 'node:http2';
 import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Backend } from '../storage/backend.ts';
 import { openBackend } from '../storage/index.ts';
 import type { Registry } from '../api/registry.ts';
@@ -10,6 +12,8 @@ import type { KObject, ResourceType } from '../api/types.ts';
 import { bootstrapObjects } from '../api/groups/index.ts';
 import type { Logger } from '../log.ts';
 import { X509Authenticator, type Authenticator, type UserInfo } from './authn.ts';
+import { bearerTokenAuthenticator } from './bearertoken.ts';
+import { ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, type TokenObjectGetter } from './serviceaccount-token.ts';
 import { AllowAuthenticated, type Authorizer } from './authz.ts';
 import { WatchCache } from './watchcache.ts';
 import { CustomResourceManager } from './crds.ts';
@@ -23,7 +27,8 @@ import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregatedDiscovery, legacyAPIGroup,
 import { parseAccept } from './codec.ts';
 import { versionInfo } from './version.ts';
 import { serveOpenAPI } from './openapi.ts';
-import { defaultAdmission, runAsUser, StoreObjects } from './admission/index.ts';
+import { defaultAdmission, runAsUser, StoreObjects, type AdmissionObjects } from './admission/index.ts';
+import { isNodeSubresource, nodeProxyContext, proxyPodUpgrade, writeUpgradeError, type KubeletClientConfig } from './nodeproxy.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -34,6 +39,10 @@ export interface ApiServerOptions {
   serviceCIDR: string;
   nodePortRange: [number, number];
   tls: { caPem: string; certPem: string; keyPem: string };
+  /** sa.key signs TokenRequests; tokens signed by any of the public keys authenticate. Absent: no service-account tokens. */
+  serviceAccountKeys?: { signingKeyPem: string; publicKeyPems: readonly string[] };
+  /** Client certificate toward node agents (kubeadm's apiserver-kubelet-client); without it pods/log, exec … fail. */
+  kubeletClient?: KubeletClientConfig;
   logger: Logger;
   /** Storage compaction: how often, and how many revisions of history to keep. */
   compaction?: { intervalMs: number; keepRevisions: number };
@@ -69,18 +78,25 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   const allocator = new ServiceAllocator(opts.serviceCIDR, opts.nodePortRange, stores.get(svcType)!.cache);
   storeCtx.strategy.allocators = allocator;
   storeCtx.afterServiceWrite = (obj) => allocator.settle(obj);
-  storeCtx.admission = defaultAdmission(new StoreObjects(stores, backend));
+  const objects = new StoreObjects(stores, backend);
+  storeCtx.admission = defaultAdmission(objects);
 
   await watchCache.start(signal);
   const authorizer: Authorizer = new AllowAuthenticated();
   const api: ApiContext = { registry, stores, watchCache, backend, logger, authorizer };
+  if (opts.kubeletClient) api.kubelet = opts.kubeletClient;
+  const saKeys = opts.serviceAccountKeys;
+  if (saKeys) api.serviceAccountTokens = new ServiceAccountTokenIssuer({ signingKeyPem: saKeys.signingKeyPem });
   await new CustomResourceManager(api, storeCtx, logger).start(signal);
 
   const compaction = opts.compaction ?? DEFAULT_COMPACTION;
   const compactTimer = setInterval(() => void compactOnce(backend, watchCache, compaction.keepRevisions, logger), compaction.intervalMs);
   const bookmarkTimer = setInterval(() => watchCache.bookmark(), BOOKMARK_INTERVAL_MS);
 
-  const authenticator: Authenticator = new X509Authenticator({ ca: opts.tls.caPem });
+  const authenticator: RequestAuthenticators = {
+    x509: new X509Authenticator({ ca: opts.tls.caPem }),
+    ...(saKeys ? { token: bearerTokenAuthenticator(new ServiceAccountTokenAuthenticator({ publicKeyPems: saKeys.publicKeyPems, objects: tokenObjects(objects) })) } : {}),
+  };
   const server = http2.createSecureServer({
     allowHTTP1: true,
     cert: opts.tls.certPem,
@@ -95,6 +111,8 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
     void handle(api, authenticator, serverAddress, req, res);
   });
   server.on('sessionError', (err) => logger.debug('http2 session error', { error: err }));
+  // HTTP/1.1 upgrades (WebSocket, SPDY): exec, attach and portforward of pods.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(api, authenticator, req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.securePort, opts.bindAddress, () => {
@@ -176,13 +194,13 @@ function splitApiVersion(apiVersion: string): [string, string] {
   return i < 0 ? ['', apiVersion] : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
 }
 
-async function handle(api: ApiContext, authenticator: Authenticator, serverAddress: string, req: Req, res: Res): Promise<void> {
+async function handle(api: ApiContext, authenticator: RequestAuthenticators, serverAddress: string, req: Req, res: Res): Promise<void> {
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'https://skiff.invalid');
   const path = url.pathname;
   let info: RequestInfo | undefined;
   try {
-    const user = await authenticateOnce(authenticator, req);
+    const user = await authenticateRequest(api, authenticator, req);
     const base = '/' + (path.split('/')[1] ?? '');
     if (PUBLIC_PATHS.has(base)) return servePublic(api, base, path, url.searchParams, res);
     if (!user) throw errors.unauthorized();
@@ -207,6 +225,58 @@ async function handle(api: ApiContext, authenticator: Authenticator, serverAddre
   } finally {
     api.logger.debug('request', { method: req.method, path, verb: info?.verb, code: res.statusCode, ms: Math.round(performance.now() - started) });
   }
+}
+
+/** An upgrade request: authenticated and authorized as any other, then passed through to the pod's node agent. */
+async function handleUpgrade(api: ApiContext, authenticator: RequestAuthenticators, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  socket.on('error', (err) => api.logger.debug('upgraded connection failed', { error: err }));
+  const url = new URL(req.url ?? '/', 'https://skiff.invalid');
+  try {
+    const user = await authenticateRequest(api, authenticator, req as Req);
+    if (!user) throw errors.unauthorized();
+    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    // A WebSocket upgrade is a GET; upstream (AuthorizePodWebsocketUpgradeCreatePermission) also asks for create.
+    for (const verb of info.verb === 'get' ? ['get', 'create'] : [info.verb]) {
+      const attrs = { user, verb, apiGroup: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name, path: url.pathname, resourceRequest: info.isResourceRequest };
+      if (!(await api.authorizer.authorize(attrs)).allowed) throw forbidden(user, { ...info, verb });
+    }
+    const sub = info.subresource;
+    if (!info.isResourceRequest || info.group !== '' || info.resource !== 'pods' || !info.namespace || !isNodeSubresource(sub) || sub === 'log') {
+      throw errors.badRequest(`${url.pathname} cannot be upgraded: only pods' exec, attach and portforward can`);
+    }
+    await proxyPodUpgrade(nodeProxyContext(api), sub, info.namespace, info.name, url.searchParams, req, socket, head);
+  } catch (err) {
+    if (!(err instanceof StatusError)) api.logger.error('upgrade request failed', { method: req.method, path: url.pathname, error: err });
+    writeUpgradeError(socket, err);
+  }
+}
+
+/** Client certificates first, then bearer tokens, as upstream orders them. */
+interface RequestAuthenticators {
+  x509: Authenticator;
+  token?: Authenticator;
+}
+
+/** A bearer token nobody accepts is a 401 even where anonymous requests are fine (upstream fails on such errors). */
+async function authenticateRequest(api: ApiContext, authenticators: RequestAuthenticators, req: Req): Promise<UserInfo | undefined> {
+  const user = await authenticateOnce(authenticators.x509, req);
+  if (user || !authenticators.token) return user;
+  try {
+    return await authenticators.token.authenticate(req as never);
+  } catch (err) {
+    api.logger.debug('unable to authenticate the request', { path: req.url, error: err });
+    throw new StatusError(401, 'Unauthorized', 'Unauthorized', undefined, { cause: err });
+  }
+}
+
+/** Service-account token checks read the watch cache, then storage for what the cache has not seen yet. */
+function tokenObjects(objects: AdmissionObjects): TokenObjectGetter {
+  return {
+    async get(resource, namespace, name) {
+      const gr = { group: '', resource };
+      return objects.get(gr, namespace, name) ?? (await objects.getLive(gr, namespace, name));
+    },
+  };
 }
 
 // A client certificate is fixed for a connection: verify it once per HTTP/2 session or HTTP/1.1 socket.

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeKubeconfig } from '../adm/kubeconfig.ts';
-import { ensurePKI, type PKI } from '../adm/pki.ts';
+import { ensurePKI, signClientCertificate, type PKI } from '../adm/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
 import { Client } from '../client/client.ts';
 import { httpsTransport, type Transport } from '../client/transport.ts';
@@ -52,6 +52,8 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
   await mkdir(flags.dataDir, { recursive: true, mode: 0o700 });
   if (flags.datastoreEndpoint.startsWith('sqlite://')) await mkdir(join(flags.dataDir, 'db'), { recursive: true, mode: 0o700 });
   const pki = await ensurePKI(flags.dataDir, { hosts: servingHosts(flags, hostname()) });
+  // kubeadm's apiserver-kubelet-client: how the API server authenticates to node agents (logs, exec, port-forward).
+  const kubeletClient = await signClientCertificate(pki, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'] });
   const server = await startApiServer(
     {
       dataDir: flags.dataDir,
@@ -62,6 +64,8 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
       serviceCIDR: flags.serviceCIDR,
       nodePortRange: flags.nodePortRange,
       tls: { caPem: pki.caCertPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem },
+      kubeletClient,
+      serviceAccountKeys: { signingKeyPem: pki.saKeyPem, publicKeyPems: [pki.saPubPem] },
       logger: logger('apiserver'),
       compaction: flags.compaction,
     },

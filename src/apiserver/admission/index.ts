@@ -17,7 +17,7 @@ export function defaultAdmission(objects: AdmissionObjects): AdmissionChain {
   return new AdmissionChain([
     new NamespaceLifecycle(objects),
     new LimitRanger(objects),
-    new ServiceAccount(),
+    new ServiceAccount(objects),
     new Priority(objects),
     new DefaultTolerationSeconds(),
     new ResourceQuotaAdmission(objects),
