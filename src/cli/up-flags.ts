@@ -1,9 +1,9 @@
 // `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { RuntimeNotAvailableError } from '../kubelet/runtime.ts';
+import { isIP, isIPv4 } from 'node:net';
 import { UsageError, type Command } from './command.ts';
-import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface, firstServiceIPs, parseDuration, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
 export type UpRuntime = 'simulated' | 'cri';
 
@@ -21,6 +21,13 @@ export interface UpFlags {
   nodeMonitorPeriodMs?: number;
   /** kubelet's --node-lease-duration-seconds; nodes renew their Lease every quarter of it. */
   nodeLeaseDurationSeconds?: number;
+  /** An existing CRI socket (unix:///…) instead of Skiff's own containerd. */
+  containerRuntimeEndpoint?: string;
+  /** The node agent's HTTPS port for logs, exec, attach and port-forward (kubelet's 10250; 0 picks a free one). */
+  kubeletPort: number;
+  /** Nameservers pods with dnsPolicy ClusterFirst get (default: the tenth address of the service range). */
+  clusterDNS: string[];
+  clusterDomain: string;
 }
 
 const UP_OPTIONS = [
@@ -33,6 +40,10 @@ const UP_OPTIONS = [
   'node-monitor-grace-period',
   'node-monitor-period',
   'node-lease-duration-seconds',
+  'container-runtime-endpoint',
+  'kubelet-port',
+  'cluster-dns',
+  'cluster-domain',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -50,8 +61,14 @@ Usage:
 
 Flags:
 ${serverFlagLines()}
-      --runtime simulated|cri             what runs pods (default simulated: pods go Running without
-                                          containers, as kwok's nodes do; cri is not available yet)
+      --runtime simulated|cri             what runs pods: cri runs real containers under containerd;
+                                          simulated (the default) makes pods Running without containers,
+                                          as kwok's nodes do
+      --container-runtime-endpoint URL    with --runtime cri, use this CRI socket (unix:///…) instead
+                                          of starting Skiff's own containerd
+      --kubelet-port N                    the node agent's HTTPS port for logs/exec/port-forward (10250)
+      --cluster-dns IP                    nameserver for pods (default: 10th address of the service range)
+      --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -121,7 +138,17 @@ export function parseUpFlags(args: string[], env: ServerEnvironment): UpFlags {
     simulatedNodes: Number(count),
     simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
     simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
+    kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port'),
+    clusterDNS: (own['cluster-dns'] ?? tenthServiceIP(server.serviceCIDR)).split(',').map((ip) => checkIP(ip.trim(), 'cluster-dns')),
+    clusterDomain: own['cluster-domain'] ?? 'cluster.local',
   };
+  if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
+  const endpoint = own['container-runtime-endpoint'];
+  if (endpoint !== undefined) {
+    if (!/^unix:\/\/\/.+/.test(endpoint) && !endpoint.startsWith('/')) throw new UsageError(`invalid argument "${endpoint}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
+    if (runtime !== 'cri') throw new UsageError('--container-runtime-endpoint needs --runtime cri');
+    flags.containerRuntimeEndpoint = endpoint;
+  }
   checkPodCIDRRoom(flags);
   if (own['node-name'] !== undefined) {
     const name = own['node-name'];
@@ -137,6 +164,27 @@ export function parseUpFlags(args: string[], env: ServerEnvironment): UpFlags {
     flags.nodeLeaseDurationSeconds = Number(lease);
   }
   return flags;
+}
+
+function parsePort(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`invalid argument "${value}" for "--${flag}": want a port number (0 picks a free one)`);
+  return Number(value);
+}
+
+function checkIP(value: string, flag: string): string {
+  if (isIP(value) === 0) throw new UsageError(`invalid argument "${value}" for "--${flag}": want an IP address`);
+  return value;
+}
+
+/** kubeadm's clusterDNS: the tenth address of the (first) service range, e.g. 10.96.0.10. */
+export function tenthServiceIP(serviceCIDR: string): string {
+  const first = firstServiceIPs(serviceCIDR.split(',')[0]!.trim())[0]!;
+  if (isIPv4(first)) {
+    const parts = first.split('.').map(Number);
+    parts[3] = parts[3]! + 9;
+    return parts.join('.');
+  }
+  return first.replace(/:1$/, ':a');
 }
 
 /** Every node needs a podCIDR: refuse a cluster CIDR too small for the nodes asked for, and say what would fit. */
@@ -183,9 +231,6 @@ export const upCommand: Command = {
       cwd: process.cwd(),
       stderrIsTTY: process.stderr.isTTY === true,
     });
-    if (flags.runtime === 'cri') {
-      throw new RuntimeNotAvailableError('the cri runtime (containerd) is not available yet; run with --runtime simulated (the default)');
-    }
     if (flags.server.advertiseAddress === undefined) {
       const advertise = defaultAdvertiseAddress(flags.server.bindAddress, networkInterfaces(), defaultRouteInterface());
       if (advertise) flags.server.advertiseAddress = advertise;

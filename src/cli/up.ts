@@ -10,6 +10,7 @@ import { SimulatedNodes, simulatedNodeConfigs } from '../kubelet/simulated.ts';
 import { createLogger } from '../log.ts';
 import type { CliIO } from './command.ts';
 import { startControlPlane } from './controlplane.ts';
+import { startCriNode } from './node-agent.ts';
 import { runUntilSignalled } from './server.ts';
 import { heartbeatTimings, type UpFlags } from './up-flags.ts';
 import { SKIFF_VERSION } from './version.ts';
@@ -31,7 +32,7 @@ export function localNodeConfig(flags: UpFlags): NodeConfig {
       { type: 'InternalIP', address: ip },
       { type: 'Hostname', address: hostname() },
     ],
-    nodeInfo: hostNodeInfo(`simulated://${SKIFF_VERSION}`),
+    nodeInfo: hostNodeInfo(flags.runtime === 'cri' ? '' : `simulated://${SKIFF_VERSION}`),
   };
 }
 
@@ -79,24 +80,52 @@ export async function runUp(flags: UpFlags, io: CliIO): Promise<number> {
     const plane = await startControlPlane(flags.server, stop.signal, { controllerConfig: { nodeLifecycle } });
     const transport = httpsTransport({ server: plane.url, ca: plane.pki.caCertPem, cert: plane.pki.adminCertPem, key: plane.pki.adminKeyPem });
     try {
-      const fleet = new SimulatedNodes({ client: new Client(transport), logger: plane.logger('kubelet'), nodes, stages, leaseDurationSeconds: heartbeat.leaseDurationSeconds });
-      const running = fleet.start(stop.signal).catch((err: unknown) => {
-        failure = err;
+      const client = new Client(transport);
+      const [local, ...simulated] = nodes;
+      const runs: Array<Promise<void>> = [];
+      const registered: Array<Promise<void>> = [];
+      const fail = (err: unknown) => {
+        failure ??= err;
         stop.abort(err);
-      });
+      };
+      if (flags.runtime === 'cri') {
+        const node = await startCriNode(
+          {
+            client,
+            dataDir: flags.server.dataDir,
+            ...(flags.containerRuntimeEndpoint ? { containerRuntimeEndpoint: flags.containerRuntimeEndpoint } : {}),
+            node: local!,
+            pki: plane.pki,
+            clientCAPem: plane.pki.caCertPem,
+            kubeletPort: flags.kubeletPort,
+            clusterDNS: flags.clusterDNS,
+            clusterDomain: flags.clusterDomain,
+            leaseDurationSeconds: heartbeat.leaseDurationSeconds,
+            logger: plane.logger,
+          },
+          stop.signal,
+        );
+        runs.push(node.done.catch(fail));
+        registered.push(node.agent.waitForRegistration(stop.signal));
+      }
+      const fleetNodes = flags.runtime === 'cri' ? simulated : nodes;
+      if (fleetNodes.length) {
+        const fleet = new SimulatedNodes({ client, logger: plane.logger('kubelet'), nodes: fleetNodes, stages, leaseDurationSeconds: heartbeat.leaseDurationSeconds });
+        runs.push(fleet.start(stop.signal).catch(fail));
+        registered.push(fleet.waitForRegistration(stop.signal));
+      }
       try {
-        await fleet.waitForRegistration(stop.signal);
-        const local = nodes[0]!.name;
-        const extra = nodes.length - 1;
+        await Promise.all(registered);
+        const extra = simulated.length;
         io.stdout(
-          `Skiff is up at ${plane.url}: node ${local}${extra ? ` and ${extra} simulated node${extra === 1 ? '' : 's'}` : ''} (runtime ${flags.runtime}).\n` +
+          `Skiff is up at ${plane.url}: node ${local!.name}${extra ? ` and ${extra} simulated node${extra === 1 ? '' : 's'}` : ''} (runtime ${flags.runtime}).\n` +
             `Kubeconfig: ${plane.kubeconfigPath}\n\n` +
             `Next:\n  export KUBECONFIG=${plane.kubeconfigPath}\n  kubectl get nodes\n  kubectl create deployment nginx --image=nginx --replicas=3\n`,
         );
       } catch (err) {
         if (!stop.signal.aborted) throw err;
       }
-      await running;
+      await Promise.all(runs);
     } finally {
       stop.abort();
       await plane.closed;

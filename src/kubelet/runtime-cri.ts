@@ -14,6 +14,7 @@ import type {
   ContainerStatus,
   Image,
   ImageSpec,
+  Mount,
   PodSandbox,
   PodSandboxConfig,
   PodSandboxFilter,
@@ -44,18 +45,26 @@ function podSandbox(s: cri.PodSandbox): PodSandbox {
 export function sandboxConfigForWire(config: PodSandboxConfig): cri.WirePodSandboxConfig {
   const { linux, ...rest } = config;
   if (!linux) return rest;
-  const { namespaceOptions, cgroupParent } = linux;
+  const { namespaceOptions, cgroupParent, sysctls, securityContext } = linux;
   return {
     ...rest,
     linux: {
       ...(cgroupParent !== undefined && { cgroupParent }),
-      ...(namespaceOptions && { securityContext: { namespaceOptions } }),
+      ...((namespaceOptions || securityContext) && { securityContext: { ...securityContext, ...(namespaceOptions && { namespaceOptions }) } }),
+      ...(sysctls && Object.keys(sysctls).length > 0 && { sysctls }),
     },
   };
 }
 
 function image(i: cri.Image): Image {
-  return { id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: i.size };
+  return {
+    id: i.id,
+    repoTags: i.repoTags,
+    repoDigests: i.repoDigests,
+    size: i.size,
+    ...(i.uid && { uid: i.uid.value }),
+    ...(i.username && { username: i.username }),
+  };
 }
 
 export class CriRuntime implements ContainerRuntime {
@@ -165,6 +174,12 @@ export class CriRuntime implements ContainerRuntime {
       logPath: s.logPath,
       labels: s.labels,
       annotations: s.annotations,
+      mounts: s.mounts.map((m) => ({
+        containerPath: m.containerPath,
+        hostPath: m.hostPath,
+        readonly: m.readonly,
+        propagation: m.propagation as NonNullable<Mount['propagation']>,
+      })),
     };
   }
 

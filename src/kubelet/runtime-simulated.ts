@@ -209,8 +209,8 @@ export class SimulatedRuntime implements ContainerRuntime {
   }
 
   async containerStatus(containerId: string): Promise<ContainerStatus> {
-    const { podSandboxId: _p, config: _c, exitTimer: _t, ...status } = this.#container(containerId);
-    return structuredClone(status);
+    const { podSandboxId: _p, config, exitTimer: _t, ...status } = this.#container(containerId);
+    return structuredClone({ ...status, mounts: config.mounts ?? [] });
   }
 
   /** Simulated containers run nothing: every command "succeeds" with no output (as kwok's exec-less pods do for probes). */

@@ -61,6 +61,16 @@ export interface PodSandboxConfig {
   linux?: {
     cgroupParent?: string;
     namespaceOptions?: { network?: 'POD' | 'NODE'; pid?: 'POD' | 'CONTAINER' | 'NODE'; ipc?: 'POD' | 'NODE' };
+    /** The pod's securityContext.sysctls. */
+    sysctls?: Record<string, string>;
+    /** The rest of CRI's LinuxSandboxSecurityContext (privileged: some container of the pod is). */
+    securityContext?: {
+      runAsUser?: { value: number };
+      runAsGroup?: { value: number };
+      supplementalGroups?: number[];
+      privileged?: boolean;
+      seccomp?: { profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef?: string };
+    };
   };
 }
 
@@ -110,6 +120,7 @@ export interface ContainerConfig {
   /** Relative to the sandbox's logDirectory. */
   logPath?: string;
   stdin?: boolean;
+  stdinOnce?: boolean;
   tty?: boolean;
   linux?: {
     resources?: { cpuPeriod?: number; cpuQuota?: number; cpuShares?: number; memoryLimitInBytes?: number; oomScoreAdj?: number };
@@ -139,6 +150,8 @@ export interface ContainerStatus extends Omit<Container, 'podSandboxId'> {
   reason: string;
   message: string;
   logPath: string;
+  /** The container's mounts as the runtime reports them (its termination-log file among them). */
+  mounts?: Mount[];
 }
 
 export interface Image {
@@ -146,6 +159,9 @@ export interface Image {
   repoTags: string[];
   repoDigests: string[];
   size: bigint;
+  /** The image's USER: a numeric uid, or a name when not numeric (neither: it runs as root). */
+  uid?: bigint;
+  username?: string;
 }
 
 export interface AuthConfig {

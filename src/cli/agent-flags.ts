@@ -1,0 +1,110 @@
+// `skiff agent`'s flags and usage; the agent itself loads (src/cli/agent.ts) only once they are good.
+import { homedir, networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultNodeName } from '../kubelet/node.ts';
+import { UsageError, type Command } from './command.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface } from './server-flags.ts';
+import { tenthServiceIP } from './up-flags.ts';
+
+export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
+
+Usage:
+  skiff agent --kubeconfig FILE [flags]
+
+Flags:
+      --kubeconfig FILE                   how to reach the API server (a client certificate; e.g. the
+                                          server's admin.conf for now)
+      --context NAME                      the kubeconfig context (default: its current-context)
+      --data-dir DIR                      where containerd and the agent keep their state
+                                          (default /var/lib/skiff as root, else ~/.skiff)
+      --node-name NAME                    the node's name (default: the hostname)
+      --node-ip IP                        the node's InternalIP (default: the default route's address)
+      --container-runtime-endpoint URL    an existing CRI socket (unix:///…) instead of Skiff's containerd
+      --kubelet-port N                    HTTPS port for logs/exec/port-forward (default 10250)
+      --cluster-dns IP                    nameserver for pods (default 10.96.0.10)
+      --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
+      --log-format text|json              (default text on a terminal, else json)
+  -h, --help                              help for agent
+`;
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'node-name': { type: 'string' },
+  'node-ip': { type: 'string' },
+  'container-runtime-endpoint': { type: 'string' },
+  'kubelet-port': { type: 'string' },
+  'cluster-dns': { type: 'string' },
+  'cluster-domain': { type: 'string' },
+  'log-format': { type: 'string' },
+} as const;
+
+export interface AgentFlags {
+  kubeconfig: string;
+  context?: string;
+  dataDir: string;
+  nodeName: string;
+  nodeIP: string;
+  containerRuntimeEndpoint?: string;
+  kubeletPort: number;
+  clusterDNS: string[];
+  clusterDomain: string;
+  logFormat: 'text' | 'json';
+}
+
+export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir: string; cwd: string; stderrIsTTY: boolean; defaultIP?: string }): AgentFlags {
+  let values: { [K in keyof typeof OPTIONS]?: string };
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (!values.kubeconfig) throw new UsageError('skiff agent needs --kubeconfig FILE to reach the API server');
+  const ip = values['node-ip'] ?? env.defaultIP ?? '127.0.0.1';
+  if (!isIP(ip)) throw new UsageError(`invalid argument "${ip}" for "--node-ip": not an IP address`);
+  const port = values['kubelet-port'] ?? '10250';
+  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`invalid argument "${port}" for "--kubelet-port": want a port number`);
+  const dns = (values['cluster-dns'] ?? tenthServiceIP('10.96.0.0/12')).split(',').map((s) => s.trim());
+  for (const d of dns) if (!isIP(d)) throw new UsageError(`invalid argument "${d}" for "--cluster-dns": not an IP address`);
+  const logFormat = values['log-format'] ?? (env.stderrIsTTY ? 'text' : 'json');
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`invalid argument "${logFormat}" for "--log-format": want text or json`);
+  const endpoint = values['container-runtime-endpoint'];
+  if (endpoint !== undefined && !/^unix:\/\/\/.+/.test(endpoint) && !endpoint.startsWith('/')) {
+    throw new UsageError(`invalid argument "${endpoint}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
+  }
+  return {
+    kubeconfig: resolve(env.cwd, values.kubeconfig),
+    ...(values.context ? { context: values.context } : {}),
+    dataDir: resolve(env.cwd, values['data-dir'] ?? (env.isRoot ? '/var/lib/skiff' : resolve(env.homeDir, '.skiff'))),
+    nodeName: values['node-name'] ?? defaultNodeName(),
+    nodeIP: ip,
+    ...(endpoint ? { containerRuntimeEndpoint: endpoint } : {}),
+    kubeletPort: Number(port),
+    clusterDNS: dns,
+    clusterDomain: values['cluster-domain'] ?? 'cluster.local',
+    logFormat,
+  };
+}
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'Run this machine as a node of a Skiff cluster (containerd and the node agent)',
+  usage: AGENT_USAGE,
+  async run(args, io) {
+    const flags = parseAgentFlags(args, {
+      isRoot: process.getuid?.() === 0,
+      homeDir: homedir(),
+      cwd: process.cwd(),
+      stderrIsTTY: process.stderr.isTTY === true,
+      ...(() => {
+        const ip = defaultAdvertiseAddress('0.0.0.0', networkInterfaces(), defaultRouteInterface());
+        return ip ? { defaultIP: ip } : {};
+      })(),
+    });
+    const { runAgent } = await import('./agent.ts');
+    return runAgent(flags, io);
+  },
+};

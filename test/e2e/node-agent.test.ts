@@ -1,0 +1,359 @@
+// `skiff up --runtime cri` with the real kubectl 1.35: this machine is a node whose pods are real containers under
+// Skiff's own containerd, with images built offline. What issue 5 asks to be shown, one `it` each.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pod } from 'kubernetes-types/core/v1.d.ts';
+import { CriClient } from '../../src/kubelet/cri/client.ts';
+import { kubectl, kubectlPath, kubectlStream } from '../support/kubectl.ts';
+import { eventually, freePort, startSkiffServer, type SkiffServer } from '../support/server.ts';
+
+const timeout = 180_000;
+const isRoot = process.getuid?.() === 0;
+
+/** GET http://ip:port/path from this machine (pod addresses are on the node's bridge). */
+function httpGet(ip: string, port: number, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: ip, port, path, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET http://${ip}:${port}${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+void describe('skiff up --runtime cri (real containers under containerd)', { skip: !isRoot && 'needs root for containerd', timeout: 20 * 60_000 }, () => {
+  const abort = new AbortController();
+  let server: SkiffServer;
+  let cri: CriClient;
+
+  const run = (args: string[], input?: string, timeoutMs = 90_000) => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs, ...(input === undefined ? {} : { input }) });
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const result = await run(args, input);
+    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
+    return result.stdout;
+  };
+  const getPod = async (name: string): Promise<Pod> => JSON.parse(await ok(['get', 'pod', name, '-o', 'json'])) as Pod;
+  const waitReady = (what: string, seconds = 120) => ok(['wait', '--for=condition=Ready', what, `--timeout=${seconds}s`]);
+
+  before(async () => {
+    const kubeletPort = await freePort();
+    server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort)], signal: abort.signal, readyTimeoutMs: 120_000 });
+    cri = new CriClient({ endpoint: join(server.dataDir, 'containerd', 'containerd.sock'), timeoutMs: 10_000 });
+    await ok(['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s']);
+  });
+  after(async () => {
+    cri?.close();
+    try {
+      await server?.stop();
+    } finally {
+      abort.abort();
+    }
+  });
+
+  void it('registers this machine as a Ready node running containerd, with its podCIDR and images', { timeout }, async () => {
+    const nodes = JSON.parse(await ok(['get', 'nodes', '-o', 'json'])) as { items: Array<Record<string, any>> };
+    assert.equal(nodes.items.length, 1);
+    const node = nodes.items[0]!;
+    assert.match(node['status'].nodeInfo.containerRuntimeVersion, /^containerd:\/\/1\.\d+/);
+    assert.match(node['spec'].podCIDR, /^10\.244\.\d+\.0\/24$/);
+    const ready = node['status'].conditions.find((c: { type: string }) => c.type === 'Ready');
+    assert.equal(ready.status, 'True');
+    assert.equal(ready.message, 'kubelet is posting ready status');
+    const names = (node['status'].images as Array<{ names: string[] }>).flatMap((i) => i.names);
+    assert.ok(names.includes('registry.k8s.io/pause:3.10.1'), names.join(' '));
+    assert.ok(names.includes('docker.io/library/nginx:latest'), names.join(' '));
+  });
+
+  void it('runs an nginx pod built offline that serves its welcome page at its pod IP; logs -f streams its access log', { timeout }, async () => {
+    await ok(['run', 'web', '--image=nginx', '--port=80']);
+    await waitReady('pod/web');
+    const pod = await getPod('web');
+    const ip = pod.status!.podIP!;
+    assert.match(ip, /^10\.244\./);
+    const status = pod.status!.containerStatuses![0]!;
+    assert.equal(status.ready, true);
+    assert.equal(status.started, true);
+    assert.equal(status.image, 'docker.io/library/nginx:latest');
+    assert.match(status.containerID!, /^containerd:\/\/[0-9a-f]{64}$/);
+    assert.ok(status.state?.running?.startedAt);
+    assert.equal(pod.status!.qosClass, 'BestEffort');
+    const page = await httpGet(ip, 80);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Welcome to nginx!/);
+
+    const follow = kubectlStream(['logs', '-f', 'web'], { kubeconfig: server.kubeconfig, signal: abort.signal });
+    try {
+      await httpGet(ip, 80, '/from-the-test');
+      const line = await follow.waitForLine((l) => l.includes('GET /from-the-test'), 30_000);
+      assert.match(line, /"GET \/from-the-test HTTP\/1\.1" 404/);
+    } finally {
+      await follow.stop();
+    }
+  });
+
+  void it('exec: exit codes come back, stdin reaches the process, -it gives a terminal', { timeout }, async () => {
+    const three = await run(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(three.code, 3, three.stderr);
+    assert.equal(three.stdout, 'out\n');
+    assert.match(three.stderr, /^err\n/);
+    assert.match(three.stderr, /command terminated with exit code 3/);
+    const cat = await run(['exec', '-i', 'web', '--', 'cat'], 'piped-stdin-data\n');
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.equal(cat.stdout, 'piped-stdin-data\n');
+    // A real terminal for kubectl: python's pty module runs it as the child of a pseudo-terminal.
+    const script = [
+      'import os, pty, sys',
+      'out = []',
+      'def read(fd):',
+      '    data = os.read(fd, 1024)',
+      '    out.append(data)',
+      '    return data',
+      `pid, fd = pty.fork()`,
+      `if pid == 0:`,
+      `    os.execv(sys.argv[1], sys.argv[1:])`,
+      'import time',
+      'time.sleep(2)',
+      "os.write(fd, b'echo $((6*7)); tty; exit\\r')",
+      'try:',
+      '    while True:',
+      '        if not read(fd): break',
+      'except OSError: pass',
+      'sys.stdout.write(b"".join(out).decode(errors="replace"))',
+    ].join('\n');
+    const child = spawn('python3', ['-c', script, kubectlPath(), '--kubeconfig', server.kubeconfig, 'exec', '-it', 'web', '--', 'sh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    assert.equal(code, 0);
+    assert.match(out, /\b42\b/, out);
+    assert.match(out, /\/dev\/pts\/\d+/, out);
+  });
+
+  void it('port-forward reaches the pod', { timeout }, async () => {
+    const local = await freePort();
+    const pf = kubectlStream(['port-forward', 'pod/web', `${local}:80`], { kubeconfig: server.kubeconfig, signal: abort.signal });
+    try {
+      await pf.waitForLine((l) => l.includes('Forwarding from 127.0.0.1'), 30_000);
+      const page = await httpGet('127.0.0.1', local);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /Welcome to nginx!/);
+      const again = await httpGet('127.0.0.1', local, '/missing');
+      assert.equal(again.status, 404);
+    } finally {
+      await pf.stop();
+    }
+  });
+
+  void it('a failing liveness probe restarts the container and raises restartCount', { timeout }, async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'liveness' },
+      spec: {
+        containers: [{
+          name: 'app',
+          image: 'busybox',
+          command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 600'],
+          livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 },
+        }],
+      },
+    }));
+    const pod = await eventually('a restart after the liveness probe fails', async () => {
+      const p = await getPod('liveness');
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? p : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    const status = pod.status!.containerStatuses![0]!;
+    assert.ok(status.lastState?.terminated, JSON.stringify(status));
+    assert.equal(status.lastState.terminated.exitCode, 137);
+    const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=liveness', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
+    assert.match(events, /Unhealthy\s+Liveness probe failed: cat: can't open '\/tmp\/healthy': No such file or directory/);
+    assert.match(events, /Killing\s+Container app failed liveness probe, will be restarted/);
+  });
+
+  void it('a readiness probe gates Ready', { timeout }, async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'readiness' },
+      spec: {
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '600'], readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 } }],
+      },
+    }));
+    await eventually('the container running', async () => ((await getPod('readiness')).status?.containerStatuses?.[0]?.state?.running ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    await sleep(2000);
+    const notReady = await getPod('readiness');
+    assert.equal(notReady.status!.containerStatuses![0]!.ready, false);
+    const readyCondition = notReady.status!.conditions!.find((c) => c.type === 'Ready')!;
+    assert.equal(readyCondition.status, 'False');
+    assert.equal(readyCondition.reason, 'ContainersNotReady');
+    assert.equal(readyCondition.message, 'containers with unready status: [app]');
+    await ok(['exec', 'readiness', '--', 'touch', '/tmp/ready']);
+    await waitReady('pod/readiness', 30);
+  });
+
+  void it('a container over its memory limit is OOMKilled and reported so', { timeout }, async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'oom' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'hog', image: 'busybox', command: ['tail', '/dev/zero'], resources: { limits: { memory: '20Mi' } } }],
+      },
+    }));
+    const pod = await eventually('the pod failing', async () => {
+      const p = await getPod('oom');
+      return p.status?.phase === 'Failed' ? p : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 500 });
+    const terminated = pod.status!.containerStatuses![0]!.state!.terminated!;
+    assert.equal(terminated.reason, 'OOMKilled');
+    assert.equal(terminated.exitCode, 137);
+    assert.equal(pod.status!.qosClass, 'Burstable');
+  });
+
+  void it('init containers run in order before the app container', { timeout }, async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'init' },
+      spec: {
+        volumes: [{ name: 'work', emptyDir: {} }],
+        initContainers: [
+          { name: 'first', image: 'busybox', command: ['sh', '-c', 'sleep 1; echo first >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          { name: 'second', image: 'busybox', command: ['sh', '-c', 'echo second >> /work/order'], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+        ],
+        containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'cat /work/order; echo app; sleep 600'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+      },
+    }));
+    await waitReady('pod/init');
+    const logs = await eventually('the app container log', async () => {
+      const out = await ok(['logs', 'init', '-c', 'app']);
+      return out.includes('app') ? out : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.equal(logs, 'first\nsecond\napp\n');
+    const pod = await getPod('init');
+    assert.deepEqual(pod.status!.initContainerStatuses!.map((s) => [s.name, s.state?.terminated?.reason, s.state?.terminated?.exitCode]), [
+      ['first', 'Completed', 0],
+      ['second', 'Completed', 0],
+    ]);
+    const initialized = pod.status!.conditions!.find((c) => c.type === 'Initialized')!;
+    assert.equal(initialized.status, 'True');
+  });
+
+  void it('a configMap volume change appears inside the pod', { timeout }, async () => {
+    await ok(['create', 'configmap', 'settings', '--from-literal=color=blue']);
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'reader' },
+      spec: {
+        volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '600'], volumeMounts: [{ name: 'cfg', mountPath: '/etc/settings' }] }],
+      },
+    }));
+    await waitReady('pod/reader');
+    assert.equal(await ok(['exec', 'reader', '--', 'cat', '/etc/settings/color']), 'blue');
+    await ok(['create', 'configmap', 'settings', '--from-literal=color=green', '--dry-run=client', '-o', 'yaml'], undefined).then((yaml) => ok(['replace', '-f', '-'], yaml));
+    await eventually('the new value inside the pod', async () => ((await ok(['exec', 'reader', '--', 'cat', '/etc/settings/color'])) === 'green' ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
+  });
+
+  void it('a 3-replica nginx Deployment rolled to another image keeps answering throughout', { timeout }, async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'nginx' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'nginx' } },
+        template: {
+          metadata: { labels: { app: 'nginx' } },
+          spec: { containers: [{ name: 'nginx', image: 'nginx:latest', readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } }] },
+        },
+      },
+    }));
+    await ok(['rollout', 'status', 'deployment/nginx', '--timeout=120s']);
+    const readyIPs = async (): Promise<string[]> => {
+      const pods = JSON.parse(await ok(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])) as { items: Pod[] };
+      return pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.status!.podIP!);
+    };
+    await ok(['set', 'image', 'deployment/nginx', 'nginx=nginx:1.22.1']);
+    const rollout = ok(['rollout', 'status', 'deployment/nginx', '--timeout=180s']);
+    let done = false;
+    void rollout.finally(() => (done = true)).catch(() => {});
+    let checks = 0;
+    const failures: string[] = [];
+    // Bounded: at most 600 rounds of requests to the ready pods while the rollout runs.
+    while (!done && checks < 600) {
+      const ips = await readyIPs();
+      if (ips.length === 0) failures.push(`round ${checks}: no ready pod`);
+      for (const ip of ips) {
+        const page = await httpGet(ip, 80).catch((err: unknown) => ({ status: 0, body: String(err) }));
+        if (page.status !== 200) failures.push(`round ${checks}: ${ip} answered ${page.status} ${page.body.slice(0, 80)}`);
+      }
+      checks++;
+    }
+    await rollout;
+    assert.deepEqual(failures, []);
+    assert.ok(checks > 0);
+    const images = await ok(['get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[*].spec.containers[0].image}']);
+    assert.deepEqual(images.split(' ').sort(), ['nginx:1.22.1', 'nginx:1.22.1', 'nginx:1.22.1']);
+  });
+
+  void it("the tutorial's flannel DaemonSet ends in ImagePullBackOff with an event naming the image", { timeout }, async () => {
+    const applied = await run(['apply', '-f', join(import.meta.dirname, 'fixtures', 'kube-flannel.yml')]);
+    assert.match(applied.stdout, /daemonset\.apps\/kube-flannel-ds-amd64 created/);
+    const podName = await eventually('the flannel pod', async () => {
+      const out = await ok(['get', 'pods', '-n', 'kube-system', '-l', 'app=flannel', '-o', 'jsonpath={.items[0].metadata.name}']);
+      return out || undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await eventually('Init:ImagePullBackOff', async () => {
+      const out = await ok(['get', 'pod', '-n', 'kube-system', podName, '--no-headers']);
+      return /Init:ImagePullBackOff/.test(out) ? out : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    const events = await ok(['get', 'events', '-n', 'kube-system', '--field-selector', `involvedObject.name=${podName}`, '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
+    assert.match(events, /Failed\s+Failed to pull image "quay\.io\/coreos\/flannel:v0\.14\.0"/);
+    assert.match(events, /BackOff\s+Back-off pulling image "quay\.io\/coreos\/flannel:v0\.14\.0"/);
+    await ok(['delete', '-f', join(import.meta.dirname, 'fixtures', 'kube-flannel.yml'), '--ignore-not-found', '--wait=false']);
+  });
+
+  void it('deleting a pod leaves no container, sandbox, network namespace, IP allocation or mount behind', { timeout }, async () => {
+    await ok(['run', 'gone', '--image=busybox', '--', 'sleep', '600']);
+    await waitReady('pod/gone');
+    const pod = await getPod('gone');
+    const uid = pod.metadata!.uid!;
+    const ip = pod.status!.podIP!;
+    const sandboxes = await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+    assert.equal(sandboxes.length, 1);
+    const status = await cri.podSandboxStatus(sandboxes[0]!.id, true);
+    const netns = /"path":"(\/var\/run\/netns\/[^"]+)"/.exec(JSON.stringify(status.info))?.[1] ?? /(\/var\/run\/netns\/cni-[0-9a-f-]+)/.exec(JSON.stringify(status.info))?.[1];
+    assert.ok(netns && existsSync(netns), `sandbox netns in ${JSON.stringify(status.info).slice(0, 400)}`);
+    const ipamFile = join(server.dataDir, 'cni', 'networks', 'skiff', ip);
+    assert.ok(existsSync(ipamFile), ipamFile);
+
+    await ok(['delete', 'pod', 'gone', '--timeout=60s']);
+    await eventually('everything gone', async () => {
+      const left: string[] = [];
+      if ((await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length) left.push('sandbox');
+      if ((await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length) left.push('containers');
+      if (existsSync(netns)) left.push(`netns ${netns}`);
+      if (existsSync(ipamFile)) left.push(`IP allocation ${ip}`);
+      if (readFileSync('/proc/mounts', 'utf8').includes(uid)) left.push('mounts');
+      if (existsSync(join(server.dataDir, 'kubelet', 'pods', uid))) left.push('pod dir');
+      const logDirs = readdirSync(join(server.dataDir, 'kubelet', 'logs')).filter((d) => d.endsWith(uid));
+      if (logDirs.length) left.push('log dir');
+      return left.length === 0 ? true : (console.log(`left: ${left.join(', ')}`), undefined);
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    const veths = readdirSync('/sys/class/net/cni0/brif');
+    const pods = JSON.parse(await ok(['get', 'pods', '-A', '-o', 'json'])) as { items: Pod[] };
+    const sandboxed = pods.items.filter((p) => p.spec?.nodeName && !p.spec.hostNetwork && p.status?.podIP).length;
+    assert.ok(veths.length <= sandboxed, `veths on cni0: ${veths.join(' ')}; pods with an IP: ${sandboxed}`);
+  });
+});
