@@ -47,9 +47,17 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     const kubeletPort = await freePort();
     server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort)], signal: abort.signal, readyTimeoutMs: 120_000 });
     cri = new CriClient({ endpoint: join(server.dataDir, 'containerd', 'containerd.sock'), timeoutMs: 10_000 });
+    // The first start builds the quick start's images before the node registers.
+    await eventually('the banner', () => (server.output().includes('Skiff is up') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200, attempts: 1000 });
     await ok(['wait', '--for=condition=Ready', 'node', '--all', '--timeout=120s']);
   });
   after(async () => {
+    // Containers outlive the node agent (as under kubelet): remove the workloads, and wait for the agent to remove
+    // their sandboxes, before Skiff stops and its data dir goes.
+    if (server) {
+      await run(['delete', 'deployments,daemonsets,pods', '--all', '-A', '--grace-period=1', '--wait=false']).catch(() => undefined);
+      await eventually('no sandboxes left', async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 }).catch(() => undefined);
+    }
     cri?.close();
     try {
       await server?.stop();
@@ -81,7 +89,9 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     const status = pod.status!.containerStatuses![0]!;
     assert.equal(status.ready, true);
     assert.equal(status.started, true);
-    assert.equal(status.image, 'docker.io/library/nginx:latest');
+    // containerd 1.6 names the image by its first tag: the built-in nginx carries :latest and its version tag.
+    assert.match(status.image, /^docker\.io\/library\/nginx:(latest|\d+\.\d+\.\d+)$/);
+    assert.match(status.imageID, /^sha256:[0-9a-f]{64}$|^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/);
     assert.match(status.containerID!, /^containerd:\/\/[0-9a-f]{64}$/);
     assert.ok(status.state?.running?.startedAt);
     assert.equal(pod.status!.qosClass, 'BestEffort');
@@ -158,6 +168,7 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
       kind: 'Pod',
       metadata: { name: 'liveness' },
       spec: {
+        terminationGracePeriodSeconds: 1,
         containers: [{
           name: 'app',
           image: 'busybox',
@@ -303,13 +314,15 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     await rollout;
     assert.deepEqual(failures, []);
     assert.ok(checks > 0);
-    const images = await ok(['get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[*].spec.containers[0].image}']);
-    assert.deepEqual(images.split(' ').sort(), ['nginx:1.22.1', 'nginx:1.22.1', 'nginx:1.22.1']);
+    await eventually('only the new pods left', async () => {
+      const images = await ok(['get', 'pods', '-l', 'app=nginx', '-o', 'jsonpath={.items[*].spec.containers[0].image}']);
+      return images.split(' ').sort().join(' ') === 'nginx:1.22.1 nginx:1.22.1 nginx:1.22.1' ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
   });
 
   void it("the tutorial's flannel DaemonSet ends in ImagePullBackOff with an event naming the image", { timeout }, async () => {
     const applied = await run(['apply', '-f', join(import.meta.dirname, 'fixtures', 'kube-flannel.yml')]);
-    assert.match(applied.stdout, /daemonset\.apps\/kube-flannel-ds-amd64 created/);
+    assert.match(applied.stdout, /daemonset\.apps\/kube-flannel-ds created/);
     const podName = await eventually('the flannel pod', async () => {
       const out = await ok(['get', 'pods', '-n', 'kube-system', '-l', 'app=flannel', '-o', 'jsonpath={.items[0].metadata.name}']);
       return out || undefined;
@@ -321,7 +334,9 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     const events = await ok(['get', 'events', '-n', 'kube-system', '--field-selector', `involvedObject.name=${podName}`, '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
     assert.match(events, /Failed\s+Failed to pull image "quay\.io\/coreos\/flannel:v0\.14\.0"/);
     assert.match(events, /BackOff\s+Back-off pulling image "quay\.io\/coreos\/flannel:v0\.14\.0"/);
-    await ok(['delete', '-f', join(import.meta.dirname, 'fixtures', 'kube-flannel.yml'), '--ignore-not-found', '--wait=false']);
+    // The PodSecurityPolicy in the manifest has no kind to delete either; the rest goes.
+    const deleted = await run(['delete', '-f', join(import.meta.dirname, 'fixtures', 'kube-flannel.yml'), '--ignore-not-found', '--wait=false']);
+    assert.match(deleted.stdout, /daemonset\.apps "kube-flannel-ds" deleted/);
   });
 
   void it('deleting a pod leaves no container, sandbox, network namespace, IP allocation or mount behind', { timeout }, async () => {
@@ -336,24 +351,32 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     const netns = /"path":"(\/var\/run\/netns\/[^"]+)"/.exec(JSON.stringify(status.info))?.[1] ?? /(\/var\/run\/netns\/cni-[0-9a-f-]+)/.exec(JSON.stringify(status.info))?.[1];
     assert.ok(netns && existsSync(netns), `sandbox netns in ${JSON.stringify(status.info).slice(0, 400)}`);
     const ipamFile = join(server.dataDir, 'cni', 'networks', 'skiff', ip);
+    // The host end of the pod's veth: eth0@ifN inside the pod's namespace names its index.
+    const eth0 = await new Promise<string>((resolve) => {
+      const child = spawn('ip', ['-n', netns.split('/').pop()!, '-o', 'link', 'show', 'eth0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.on('close', () => resolve(out));
+    });
+    const peerIndex = /eth0@if(\d+)/.exec(eth0)?.[1];
+    assert.ok(peerIndex, eth0);
+    const hostVeth = readdirSync('/sys/class/net').find((n) => readFileSync(`/sys/class/net/${n}/ifindex`, 'utf8').trim() === peerIndex);
+    assert.ok(hostVeth && existsSync(`/sys/class/net/cni0/brif/${hostVeth}`), `veth ${hostVeth} on cni0`);
     assert.ok(existsSync(ipamFile), ipamFile);
 
-    await ok(['delete', 'pod', 'gone', '--timeout=60s']);
+    await ok(['delete', 'pod', 'gone', '--grace-period=1', '--timeout=60s']);
     await eventually('everything gone', async () => {
       const left: string[] = [];
       if ((await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length) left.push('sandbox');
       if ((await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length) left.push('containers');
       if (existsSync(netns)) left.push(`netns ${netns}`);
       if (existsSync(ipamFile)) left.push(`IP allocation ${ip}`);
+      if (existsSync(`/sys/class/net/${hostVeth}`)) left.push(`veth ${hostVeth}`);
       if (readFileSync('/proc/mounts', 'utf8').includes(uid)) left.push('mounts');
       if (existsSync(join(server.dataDir, 'kubelet', 'pods', uid))) left.push('pod dir');
       const logDirs = readdirSync(join(server.dataDir, 'kubelet', 'logs')).filter((d) => d.endsWith(uid));
       if (logDirs.length) left.push('log dir');
       return left.length === 0 ? true : (console.log(`left: ${left.join(', ')}`), undefined);
     }, { timeoutMs: 60_000, intervalMs: 500 });
-    const veths = readdirSync('/sys/class/net/cni0/brif');
-    const pods = JSON.parse(await ok(['get', 'pods', '-A', '-o', 'json'])) as { items: Pod[] };
-    const sandboxed = pods.items.filter((p) => p.spec?.nodeName && !p.spec.hostNetwork && p.status?.podIP).length;
-    assert.ok(veths.length <= sandboxed, `veths on cni0: ${veths.join(' ')}; pods with an IP: ${sandboxed}`);
   });
 });
