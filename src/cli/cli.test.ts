@@ -34,7 +34,9 @@ for (const argv of [[], ['--help'], ['-h'], ['help']]) {
     assert.match(out.stdout, /^  server\s+Run the Kubernetes API server/m);
     assert.match(out.stdout, /^  version\s+/m);
     assert.match(out.stdout, /^  up\s+Run a whole cluster/m);
-    assert.doesNotMatch(out.stdout, /^\s+(agent|join|kubectl)\s/m, 'commands that do not exist yet are not offered');
+    assert.match(out.stdout, /^  agent\s+Run this machine as a node/m);
+    assert.match(out.stdout, /^  image\s+/m);
+    assert.doesNotMatch(out.stdout, /^\s+(join|kubectl)\s/m, 'commands that do not exist yet are not offered');
   });
 }
 

@@ -18,7 +18,12 @@ void describe('skiff up flags', () => {
       ['--data-dir', 'd', '--simulated-nodes', '2', '--simulated-node-capacity', 'cpu=8,memory=16Gi', '--simulated-node-labels', 'tier=batch,example.com/zone=a', '--simulated-stages', 's.yaml', '--node-monitor-grace-period', '4s'],
       env,
     );
-    assert.equal(flags.runtime, 'simulated');
+    // The test env has no criUnavailable reason: the default is real containers.
+    assert.equal(flags.runtime, 'cri');
+    assert.equal(flags.runtimeNote, undefined);
+    assert.equal(flags.kubeletPort, 10250);
+    assert.deepEqual(flags.clusterDNS, ['10.96.0.10']);
+    assert.equal(flags.clusterDomain, 'cluster.local');
     assert.equal(flags.simulatedNodes, 2);
     assert.deepEqual(flags.simulatedNodeCapacity, { cpu: '8', memory: '16Gi' });
     assert.deepEqual(flags.simulatedNodeLabels, { tier: 'batch', 'example.com/zone': 'a' });
@@ -26,6 +31,27 @@ void describe('skiff up flags', () => {
     assert.equal(flags.nodeMonitorGracePeriodMs, 4000);
     assert.equal(flags.server.dataDir, '/work/d');
     assert.equal(flags.nodeName, undefined);
+  });
+
+  void it('falls back to simulated pods, and says why, when containers cannot run here', () => {
+    const flags = parseUpFlags([], { ...env, criUnavailable: 'real containers need root' });
+    assert.equal(flags.runtime, 'simulated');
+    assert.equal(flags.runtimeNote, 'pods are simulated: real containers need root');
+    const asked = parseUpFlags(['--runtime', 'simulated'], env);
+    assert.equal(asked.runtimeNote, undefined);
+  });
+
+  void it('parses the CRI node flags', () => {
+    const flags = parseUpFlags(['--runtime', 'cri', '--container-runtime-endpoint', 'unix:///run/containerd/containerd.sock', '--kubelet-port', '0', '--cluster-dns', '10.0.0.10', '--cluster-domain', 'corp.local', '--service-cluster-ip-range', '10.100.0.0/16'], env);
+    assert.equal(flags.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');
+    assert.equal(flags.kubeletPort, 0);
+    assert.deepEqual(flags.clusterDNS, ['10.0.0.10']);
+    assert.equal(flags.clusterDomain, 'corp.local');
+    assert.deepEqual(parseUpFlags(['--service-cluster-ip-range', '10.100.0.0/16'], env).clusterDNS, ['10.100.0.10']);
+    assert.throws(() => parseUpFlags(['--runtime', 'simulated', '--container-runtime-endpoint', '/run/c.sock'], env), /--container-runtime-endpoint needs --runtime cri/);
+    assert.throws(() => parseUpFlags(['--container-runtime-endpoint', 'tcp://x:1'], env), /want a unix socket/);
+    assert.throws(() => parseUpFlags(['--kubelet-port', '70000'], env), /want a port number/);
+    assert.throws(() => parseUpFlags(['--cluster-dns', 'ten'], env), /want an IP address/);
   });
 
   void it('rejects bad values as usage errors', () => {

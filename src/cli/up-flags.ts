@@ -1,7 +1,10 @@
 // `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { isIP, isIPv4 } from 'node:net';
+import { BUSYBOX_STATIC } from '../kubelet/containerd-images.ts';
+import { findContainerd } from '../kubelet/containerd.ts';
 import { UsageError, type Command } from './command.ts';
 import { defaultAdvertiseAddress, defaultRouteInterface, firstServiceIPs, parseDuration, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
@@ -28,6 +31,8 @@ export interface UpFlags {
   /** Nameservers pods with dnsPolicy ClusterFirst get (default: the tenth address of the service range). */
   clusterDNS: string[];
   clusterDomain: string;
+  /** Why the runtime is simulated when none was asked for. */
+  runtimeNote?: string;
 }
 
 const UP_OPTIONS = [
@@ -61,9 +66,10 @@ Usage:
 
 Flags:
 ${serverFlagLines()}
-      --runtime simulated|cri             what runs pods: cri runs real containers under containerd;
-                                          simulated (the default) makes pods Running without containers,
-                                          as kwok's nodes do
+      --runtime cri|simulated             what runs pods: cri (the default as root with containerd, runc,
+                                          the CNI plugins and busybox-static installed) runs real containers
+                                          under Skiff's own containerd; simulated (the default otherwise)
+                                          makes pods Running without containers, as kwok's nodes do
       --container-runtime-endpoint URL    with --runtime cri, use this CRI socket (unix:///…) instead
                                           of starting Skiff's own containerd
       --kubelet-port N                    the node agent's HTTPS port for logs/exec/port-forward (10250)
@@ -125,10 +131,16 @@ export function parseKeyValueList(value: string, flag: string, check: (k: string
   return out;
 }
 
-export function parseUpFlags(args: string[], env: ServerEnvironment): UpFlags {
+export interface UpEnvironment extends ServerEnvironment {
+  /** Why real containers cannot run here (not root, packages missing); undefined when they can. */
+  criUnavailable?: string;
+}
+
+export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
   const { own, rest } = splitUpArgs(args);
   const server = parseServerFlags(rest, env);
-  const runtime = own.runtime ?? 'simulated';
+  // Real containers when this machine can run them, as k3s does; simulated pods otherwise (and said why).
+  const runtime = own.runtime ?? (env.criUnavailable === undefined ? 'cri' : 'simulated');
   if (runtime !== 'simulated' && runtime !== 'cri') throw new UsageError(`invalid argument "${runtime}" for "--runtime": want simulated or cri`);
   const count = own['simulated-nodes'] ?? '0';
   if (!/^\d+$/.test(count) || Number(count) > 100_000) throw new UsageError(`invalid argument "${count}" for "--simulated-nodes": want a whole number up to 100000`);
@@ -138,6 +150,7 @@ export function parseUpFlags(args: string[], env: ServerEnvironment): UpFlags {
     simulatedNodes: Number(count),
     simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
     simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
+    ...(own.runtime === undefined && env.criUnavailable !== undefined ? { runtimeNote: `pods are simulated: ${env.criUnavailable}` } : {}),
     kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port'),
     clusterDNS: (own['cluster-dns'] ?? tenthServiceIP(server.serviceCIDR)).split(',').map((ip) => checkIP(ip.trim(), 'cluster-dns')),
     clusterDomain: own['cluster-domain'] ?? 'cluster.local',
@@ -204,6 +217,18 @@ export function checkPodCIDRRoom(flags: UpFlags): void {
   }
 }
 
+/** Why this machine cannot run real containers, or undefined when it can. */
+export function criUnavailable(isRoot: boolean): string | undefined {
+  if (!isRoot) return 'real containers need root (run as root for --runtime cri)';
+  try {
+    findContainerd();
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  if (!existsSync(BUSYBOX_STATIC)) return `the sandbox image is built from ${BUSYBOX_STATIC}: apt-get install busybox-static`;
+  return undefined;
+}
+
 /** Lease renewals one process sustains comfortably (each costs the API server ~3 ms). */
 const LEASE_RENEWALS_PER_SECOND = 100;
 const DEFAULT_LEASE_SECONDS = 40;
@@ -225,8 +250,11 @@ export const upCommand: Command = {
   summary: 'Run a whole cluster: control plane, this node and simulated nodes',
   usage: UP_USAGE,
   async run(args, io) {
+    const isRoot = process.getuid?.() === 0;
+    const unavailable = criUnavailable(isRoot);
     const flags = parseUpFlags(args, {
-      isRoot: process.getuid?.() === 0,
+      ...(unavailable !== undefined ? { criUnavailable: unavailable } : {}),
+      isRoot,
       homeDir: homedir(),
       cwd: process.cwd(),
       stderrIsTTY: process.stderr.isTTY === true,

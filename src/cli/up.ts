@@ -119,6 +119,7 @@ export async function runUp(flags: UpFlags, io: CliIO): Promise<number> {
         const extra = simulated.length;
         io.stdout(
           `Skiff is up at ${plane.url}: node ${local!.name}${extra ? ` and ${extra} simulated node${extra === 1 ? '' : 's'}` : ''} (runtime ${flags.runtime}).\n` +
+            (flags.runtimeNote ? `Note: ${flags.runtimeNote}.\n` : '') +
             `Kubeconfig: ${plane.kubeconfigPath}\n\n` +
             `Next:\n  export KUBECONFIG=${plane.kubeconfigPath}\n  kubectl get nodes\n  kubectl create deployment nginx --image=nginx --replicas=3\n`,
         );

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError, type PodSandboxConfig } from './runtime.ts';
 import { SimulatedRuntime } from './runtime-simulated.ts';
+import { runtimeConformance } from '../../test/support/runtime-suite.ts';
 
 const sandboxConfig: PodSandboxConfig = { metadata: { name: 'web', uid: 'u1', namespace: 'default', attempt: 0 }, labels: { app: 'web' } };
 
@@ -47,4 +48,20 @@ void describe('SimulatedRuntime', () => {
     assert.deepEqual([status.state, status.exitCode, status.reason], ['CONTAINER_EXITED', 3, 'Error']);
     await rt.close();
   });
+});
+
+void describe('SimulatedRuntime: the shared runtime suite', () => {
+  const runtime = new SimulatedRuntime({ behaviour: (c) => (c.labels?.['suite/exit-code'] ? { exitAfterMs: 10, exitCode: Number(c.labels['suite/exit-code']) } : {}) });
+  void runtime.pullImage({ image: 'docker.io/library/busybox:latest' });
+  runtimeConformance(() => ({
+    runtime,
+    image: 'docker.io/library/busybox:latest',
+    sandbox: (name, uid) => ({ metadata: { name, uid, namespace: 'default', attempt: 0 } }),
+    container: (name, { exitCode }) => ({
+      metadata: { name, attempt: 0 },
+      image: { image: 'docker.io/library/busybox:latest' },
+      command: ['sh', '-c', exitCode === undefined ? 'sleep 3600' : `exit ${exitCode}`],
+      ...(exitCode === undefined ? {} : { labels: { 'suite/exit-code': String(exitCode) } }),
+    }),
+  }));
 });
