@@ -147,6 +147,19 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     assert.match(out, /\/dev\/pts\/\d+/, out);
   });
 
+  void it('pods reach each other and the node', { timeout }, async () => {
+    const web = await getPod('web');
+    await ok(['run', 'client', '--image=busybox', '--', 'sleep', '600']);
+    await waitReady('pod/client');
+    const page = await ok(['exec', 'client', '--', 'wget', '-qO-', `http://${web.status!.podIP}/`]);
+    assert.match(page, /Welcome to nginx!/);
+    // The node answers on its bridge address; the API server's port is open there.
+    const apiPort = new URL(server.url).port;
+    const gateway = web.status!.podIP!.replace(/\.\d+$/, '.1');
+    const probe = await run(['exec', 'client', '--', 'sh', '-c', `nc -w 3 ${gateway} ${apiPort} </dev/null && echo open`]);
+    assert.equal(probe.stdout.trim(), 'open', probe.stderr);
+  });
+
   void it('port-forward reaches the pod', { timeout }, async () => {
     const local = await freePort();
     const pf = kubectlStream(['port-forward', 'pod/web', `${local}:80`], { kubeconfig: server.kubeconfig, signal: abort.signal });
