@@ -5,7 +5,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { ContainerRuntime } from '../runtime.ts';
-import { criPortForwardTarget, dialStreamingPortForward, PodDialError, podIPTarget, StreamingServerError } from './portforward-cri.ts';
+import { criPortForwardTarget, dialStreamingPortForward, PodDialError, podIPTarget } from './portforward-cri.ts';
+import { StreamingDialError } from './streaming-ws.ts';
 import { handlePortForward, RemotePortForwardError } from './portforward.ts';
 
 async function listen(server: net.Server): Promise<number> {
@@ -92,7 +93,7 @@ describe('port-forward through a CRI streaming server', { timeout: 60_000 }, () 
 
   it('rejects when the streaming server does not upgrade', async () => {
     await assert.rejects(dialStreamingPortForward(streamingUrl.replace('/tok', '/gone'), 80), (error: unknown) => {
-      assert.ok(error instanceof StreamingServerError);
+      assert.ok(error instanceof StreamingDialError);
       assert.match(error.message, /answered the port-forward upgrade with 404: token not found/);
       return true;
     });

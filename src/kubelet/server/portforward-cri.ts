@@ -3,12 +3,12 @@
 // vendored), which connects to localhost:<port> inside the sandbox's network namespace, so ports bound to 127.0.0.1
 // in the pod are reachable. Skiff talks SPDY/3.1 to it, one session per forwarded connection: an error stream and a
 // data stream, as kubectl does. podIPTarget is the fallback: plain TCP to the pod's IP.
-import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ContainerRuntime } from '../runtime.ts';
-import { PORT_FORWARD_PROTOCOL, RemotePortForwardError, SPDY_UPGRADE, type PortForwardTarget } from './portforward.ts';
+import { PORT_FORWARD_PROTOCOL, RemotePortForwardError, type PortForwardTarget } from './portforward.ts';
 import { SpdySession, type SpdyStream } from './spdy.ts';
+import { upgradeToSpdy } from './streaming-spdy.ts';
 
 /** The runtime's streaming server refused the port-forward, or the connection to it broke. */
 export class StreamingServerError extends Error {
@@ -42,7 +42,7 @@ export function criPortForwardTarget(runtime: ContainerRuntime, podSandboxId: st
  * message is upstream's ("error forwarding port 80 to pod <sandbox>, uid : failed to execute portforward …").
  */
 export async function dialStreamingPortForward(url: string, port: number, signal?: AbortSignal): Promise<Duplex> {
-  const socket = await upgrade(url, signal);
+  const socket = await upgradeToSpdy(url, signal, PORT_FORWARD_PROTOCOL, 'the port-forward upgrade');
   const session = new SpdySession(socket, { role: 'client' });
   const headers = { port: String(port), requestid: '0' };
   const error = session.openStream({ ...headers, streamtype: 'error' });
@@ -60,39 +60,6 @@ export async function dialStreamingPortForward(url: string, port: number, signal
     signal?.removeEventListener('abort', onAbort);
   }
   return new ForwardedConnection(session, data, error);
-}
-
-function upgrade(url: string, signal?: AbortSignal): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, {
-      method: 'POST',
-      agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: SPDY_UPGRADE, 'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL, 'Content-Length': '0' },
-      ...(signal && { signal }),
-    });
-    request.on('upgrade', (response, socket, head) => {
-      const protocol = response.headers['x-stream-protocol-version'];
-      if (protocol !== undefined && protocol !== PORT_FORWARD_PROTOCOL) {
-        socket.destroy();
-        reject(new StreamingServerError(`the runtime's streaming server chose protocol "${protocol}", not ${PORT_FORWARD_PROTOCOL}`));
-        return;
-      }
-      socket.setNoDelay(true);
-      if (head.length > 0) socket.unshift(head);
-      resolve(socket);
-    });
-    request.on('response', (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk.slice(0, 4096 - body.length)));
-      response.on('end', () =>
-        reject(new StreamingServerError(`the runtime's streaming server answered the port-forward upgrade with ${response.statusCode}: ${body.trim()}`)),
-      );
-      response.on('error', reject);
-    });
-    request.on('error', (problem) => reject(signal?.aborted ? signal.reason : problem));
-    request.end();
-  });
 }
 
 /**

@@ -15,20 +15,23 @@ export interface SpdyStreamOptions {
   tty: boolean;
 }
 
-/** POST with Upgrade: SPDY/3.1 offering v4; the socket once the server switched protocols. */
-function upgradeToSpdy(url: string, signal?: AbortSignal): Promise<Duplex> {
+/**
+ * POST with Upgrade: SPDY/3.1 offering `protocol` (exec and attach: v4.channel.k8s.io; port-forward:
+ * portforward.k8s.io, which servers may leave unconfirmed); the socket once the server switched protocols.
+ */
+export function upgradeToSpdy(url: string, signal?: AbortSignal, protocol = PROTOCOL_V4, what = 'the upgrade'): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, {
       method: 'POST',
       agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': PROTOCOL_V4, 'Content-Length': '0' },
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol, 'Content-Length': '0' },
       ...(signal && { signal }),
     });
     request.on('upgrade', (response, socket, head) => {
-      const protocol = response.headers['x-stream-protocol-version'];
-      if (protocol !== PROTOCOL_V4) {
+      const chosen = response.headers['x-stream-protocol-version'];
+      if (chosen !== protocol && !(chosen === undefined && protocol !== PROTOCOL_V4)) {
         socket.destroy();
-        reject(new StreamingDialError(`the runtime's streaming server chose protocol ${JSON.stringify(protocol ?? '')}, not ${PROTOCOL_V4}`));
+        reject(new StreamingDialError(`the runtime's streaming server chose protocol ${JSON.stringify(chosen ?? '')}, not ${protocol}`));
         return;
       }
       socket.setNoDelay(true);
@@ -41,7 +44,7 @@ function upgradeToSpdy(url: string, signal?: AbortSignal): Promise<Duplex> {
       response.on('data', (chunk: string) => {
         if (body.length < 4096) body += chunk;
       });
-      response.on('end', () => reject(new StreamingDialError(`the runtime's streaming server answered ${response.statusCode}: ${body.trim()}`, response.statusCode)));
+      response.on('end', () => reject(new StreamingDialError(`the runtime's streaming server answered ${what} with ${response.statusCode}: ${body.trim()}`, response.statusCode)));
       response.on('error', reject);
     });
     request.on('error', (err) => reject(signal?.aborted ? signal.reason : new StreamingDialError(`cannot reach the runtime's streaming server: ${err.message}`, undefined, { cause: err })));
