@@ -67,7 +67,7 @@ function podSpec(name: string): Pod {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new BenchError('bench:pods needs root (containerd)');
   const stop = new AbortController();
-  const server = await startSkiffServer({ datastore: 'sqlite', command: 'server', signal: stop.signal });
+  const server = await startSkiffServer({ datastore: 'sqlite', command: 'server', extraArgs: ['--cluster-cidr', '10.246.0.0/16'], signal: stop.signal });
   const agentDir = await mkdtemp(join(tmpdir(), 'sk-agent-'));
   let agent: ChildProcess | undefined;
   const tls = readKubeconfig(server.kubeconfig);
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   try {
     const kubeletPort = await freePort();
     const t0 = performance.now();
-    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--log-format', 'json'], {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--cni-bridge', 'skiff-bench0', '--log-format', 'json'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -177,7 +177,8 @@ async function main(): Promise<void> {
     console.log(`\nnode Ready after start: ${fmt(readySeconds)} s; idle over ${params.idleSeconds} s: agent RSS ${fmt(idle.agentRssMiB, 0)} MiB, CPU ${fmt(idle.agentCpuPct, 1)}%; containerd RSS ${fmt(idle.containerdRssMiB, 0)} MiB, CPU ${fmt(idle.containerdCpuPct, 1)}%`);
     console.log(JSON.stringify({ bench: 'pods', ...params, readySeconds, idle, startup: { n: startup.length, p50: percentile(startup, 0.5), p99: percentile(startup, 0.99) }, heal: { n: heal.length, p50: percentile(heal, 0.5), p99: percentile(heal, 0.99) } }));
     for (const name of names) await client.delete(PODS, 'default', name, { gracePeriodSeconds: 0 }).catch(() => {});
-    for (let i = 0; i < 300 && (await client.list(PODS, 'default', { labelSelector: 'bench=pods' })).items.length > 0; i++) await sleep(200);
+    // Containers outlive the agent: wait until it has removed every sandbox before stopping it.
+    for (let i = 0; i < 600 && (await cri.listPodSandbox()).length > 0; i++) await sleep(200);
   } finally {
     cri.close();
     if (agent && agent.exitCode === null) {

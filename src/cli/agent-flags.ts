@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
 import { defaultAdvertiseAddress, defaultRouteInterface } from './server-flags.ts';
-import { tenthServiceIP } from './up-flags.ts';
+import { checkInterfaceName, tenthServiceIP } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
 
@@ -25,6 +25,7 @@ Flags:
       --kubelet-port N                    HTTPS port for logs/exec/port-forward (default 10250)
       --cluster-dns IP                    nameserver for pods (default 10.96.0.10)
       --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
+      --cni-bridge NAME                   the Linux bridge pods attach to (default cni0)
       --log-format text|json              (default text on a terminal, else json)
   -h, --help                              help for agent
 `;
@@ -39,6 +40,7 @@ const OPTIONS = {
   'kubelet-port': { type: 'string' },
   'cluster-dns': { type: 'string' },
   'cluster-domain': { type: 'string' },
+  'cni-bridge': { type: 'string' },
   'log-format': { type: 'string' },
 } as const;
 
@@ -52,6 +54,7 @@ export interface AgentFlags {
   kubeletPort: number;
   clusterDNS: string[];
   clusterDomain: string;
+  cniBridge: string;
   logFormat: 'text' | 'json';
 }
 
@@ -85,6 +88,7 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
     kubeletPort: Number(port),
     clusterDNS: dns,
     clusterDomain: values['cluster-domain'] ?? 'cluster.local',
+    cniBridge: checkInterfaceName(values['cni-bridge'] ?? 'cni0', 'cni-bridge'),
     logFormat,
   };
 }

@@ -71,6 +71,7 @@ export async function runAgent(flags: AgentFlags, io: CliIO): Promise<number> {
           serving,
           clientCAPem: creds.caPem!,
           kubeletPort: flags.kubeletPort,
+          bridge: flags.cniBridge,
           clusterDNS: flags.clusterDNS,
           clusterDomain: flags.clusterDomain,
           logger,

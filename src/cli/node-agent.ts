@@ -27,6 +27,8 @@ export interface CriNodeOptions {
   /** Only clients with certificates from this CA (the API server) may call the agent. */
   clientCAPem: string;
   kubeletPort: number;
+  /** The bridge pods attach to (default cni0). */
+  bridge?: string;
   clusterDNS: string[];
   clusterDomain: string;
   leaseDurationSeconds?: number;
@@ -83,6 +85,7 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): P
     node,
     dataDir: opts.dataDir,
     cniConfDir: supervisor ? supervisor.paths.cniConfDir : '/etc/cni/net.d',
+    ...(opts.bridge ? { bridge: opts.bridge } : {}),
     clusterDNS: opts.clusterDNS,
     clusterDomain: opts.clusterDomain,
     server: { host: '0.0.0.0', port: opts.kubeletPort, certPem: serving.certPem, keyPem: serving.keyPem, clientCAPem: opts.clientCAPem },

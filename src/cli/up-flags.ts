@@ -31,6 +31,8 @@ export interface UpFlags {
   /** Nameservers pods with dnsPolicy ClusterFirst get (default: the tenth address of the service range). */
   clusterDNS: string[];
   clusterDomain: string;
+  /** The Linux bridge pods attach to. */
+  cniBridge: string;
   /** Why the runtime is simulated when none was asked for. */
   runtimeNote?: string;
 }
@@ -49,6 +51,7 @@ const UP_OPTIONS = [
   'kubelet-port',
   'cluster-dns',
   'cluster-domain',
+  'cni-bridge',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -75,6 +78,7 @@ ${serverFlagLines()}
       --kubelet-port N                    the node agent's HTTPS port for logs/exec/port-forward (10250)
       --cluster-dns IP                    nameserver for pods (default: 10th address of the service range)
       --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
+      --cni-bridge NAME                   the Linux bridge pods attach to (default cni0)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -154,6 +158,7 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port'),
     clusterDNS: (own['cluster-dns'] ?? tenthServiceIP(server.serviceCIDR)).split(',').map((ip) => checkIP(ip.trim(), 'cluster-dns')),
     clusterDomain: own['cluster-domain'] ?? 'cluster.local',
+    cniBridge: checkInterfaceName(own['cni-bridge'] ?? 'cni0', 'cni-bridge'),
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
@@ -182,6 +187,12 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
 function parsePort(value: string, flag: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`invalid argument "${value}" for "--${flag}": want a port number (0 picks a free one)`);
   return Number(value);
+}
+
+/** A Linux interface name: 1 to 15 characters, no slash, colon or whitespace. */
+export function checkInterfaceName(value: string, flag: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}": want an interface name of at most 15 letters, digits, '.', '-' or '_'`);
+  return value;
 }
 
 function checkIP(value: string, flag: string): string {

@@ -98,6 +98,7 @@ export async function runUp(flags: UpFlags, io: CliIO): Promise<number> {
             pki: plane.pki,
             clientCAPem: plane.pki.caCertPem,
             kubeletPort: flags.kubeletPort,
+            bridge: flags.cniBridge,
             clusterDNS: flags.clusterDNS,
             clusterDomain: flags.clusterDomain,
             leaseDurationSeconds: heartbeat.leaseDurationSeconds,

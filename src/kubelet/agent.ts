@@ -11,7 +11,8 @@ import { EventRecorder } from '../client/events.ts';
 import { InformerFactory } from '../client/factory.ts';
 import { NODES, PODS } from '../client/resources.ts';
 import type { Logger } from '../log.ts';
-import { enableForwarding, writeCniConfig } from '../network/cni.ts';
+import { DEFAULT_BRIDGE, enableForwarding, removeStaleBridge, writeCniConfig } from '../network/cni.ts';
+import { ensurePodMasquerade } from '../network/masquerade.ts';
 import { EnvironmentBuilder } from './env.ts';
 import { DEFAULT_LEASE_DURATION_SECONDS, LEASES, newNodeLease, NODE_LEASE_NAMESPACE, RENEW_INTERVAL_FRACTION, renewedLease } from './lease.ts';
 import { buildNode, type NodeConfig } from './node.ts';
@@ -34,6 +35,8 @@ export interface NodeAgentOptions {
   dataDir: string;
   /** The runtime's CNI configuration directory (Skiff's containerd: <dataDir>/containerd/cni/net.d). */
   cniConfDir: string;
+  /** The Linux bridge pods attach to (default cni0). */
+  bridge?: string;
   clusterDNS: string[];
   clusterDomain: string;
   /** The agent's HTTPS server for the API server (logs, exec, attach, port-forward). */
@@ -221,12 +224,16 @@ export class NodeAgent {
     if (cidrs.join(',') === this.#podCIDRs.join(',')) return;
     this.#podCIDRs = cidrs;
     if (!cidrs.length) return;
+    const bridge = this.#opts.bridge ?? DEFAULT_BRIDGE;
     try {
-      const changed = writeCniConfig(this.#opts.cniConfDir, { podCIDRs: cidrs, ipamDataDir: path.join(this.#opts.dataDir, 'cni', 'networks') });
+      const stale = removeStaleBridge(bridge, cidrs);
+      if (stale) this.#log.error('the pod network cannot start', { reason: stale });
+      const changed = writeCniConfig(this.#opts.cniConfDir, { podCIDRs: cidrs, bridge, ipamDataDir: path.join(this.#opts.dataDir, 'cni', 'networks') });
       if (changed) this.#log.info('pod network configured', { podCIDRs: cidrs });
     } catch (err) {
       this.#log.error('writing the CNI configuration failed', { podCIDRs: cidrs, error: err });
     }
+    ensurePodMasquerade(cidrs, bridge).catch((err: unknown) => this.#log.warn('pods cannot reach beyond the node', { error: err }));
     // containerd notices the new configuration within a moment; report Ready as soon as it does.
     this.#statusDirty = true;
     this.#wakeStatus?.();

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CniConfigError, CONFLIST_NAME, cniConfList, writeCniConfig } from './cni.ts';
+import { CniConfigError, CONFLIST_NAME, cniConfList, gatewayOf, writeCniConfig } from './cni.ts';
 
 describe('CNI configuration', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-cni-'));
@@ -15,7 +15,7 @@ describe('CNI configuration', () => {
     const bridge = conf.plugins[0]!;
     assert.equal(bridge['bridge'], 'cni0');
     assert.equal(bridge['isGateway'], true);
-    assert.equal(bridge['ipMasq'], true);
+    assert.equal(bridge['ipMasq'], false);
     assert.deepEqual(bridge['ipam'], { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/d/ipam' });
     assert.deepEqual(conf.plugins[1]!['capabilities'], { portMappings: true });
   });
@@ -24,6 +24,12 @@ describe('CNI configuration', () => {
     const conf = cniConfList({ podCIDRs: ['10.244.0.0/24', 'fd00:10:244::/64'], ipamDataDir: '/d' }) as { plugins: Array<{ ipam?: { ranges: unknown; routes: unknown } }> };
     assert.deepEqual(conf.plugins[0]!.ipam!.ranges, [[{ subnet: '10.244.0.0/24' }], [{ subnet: 'fd00:10:244::/64' }]]);
     assert.deepEqual(conf.plugins[0]!.ipam!.routes, [{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
+  });
+
+  it('knows the gateway the bridge plugin gives the bridge', () => {
+    assert.equal(gatewayOf('10.244.3.0/24'), '10.244.3.1');
+    assert.equal(gatewayOf('10.244.3.77/24'), '10.244.3.1');
+    assert.equal(gatewayOf('10.0.0.0/8'), '10.0.0.1');
   });
 
   it('refuses a node without a podCIDR or with a malformed one', () => {

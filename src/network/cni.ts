@@ -1,7 +1,7 @@
 // The pod network on one node: the CNI configuration Skiff writes for its containerd — a Linux bridge with
-// host-local addresses from the node's podCIDR, masquerade for traffic leaving the pod network, and portmap for
-// hostPort — the same plugins flannel's manifest chains (bridge + host-local + portmap), from Debian's
+// host-local addresses from the node's podCIDR, and portmap for hostPort — the same plugins flannel's manifest chains (bridge + host-local + portmap), from Debian's
 // containernetworking-plugins. containerd adds the loopback interface itself.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -42,7 +42,8 @@ export function cniConfList(options: CniConfigOptions): Record<string, unknown> 
         type: 'bridge',
         bridge: options.bridge ?? DEFAULT_BRIDGE,
         isGateway: true,
-        ipMasq: true,
+        // Masquerade is one rule per node (masquerade.ts), not a chain per pod.
+        ipMasq: false,
         // Lets a pod reach itself through a Service that picks its own endpoint.
         hairpinMode: true,
         ...(options.mtu ? { mtu: options.mtu } : {}),
@@ -75,6 +76,38 @@ export function writeCniConfig(confDir: string, options: CniConfigOptions): bool
   writeFileSync(tmp, content, { mode: 0o644 });
   renameSync(tmp, target);
   return true;
+}
+
+/** The bridge's gateway address for a pod CIDR: its first address, as the bridge plugin assigns it. */
+export function gatewayOf(cidr: string): string {
+  const [address = '', prefix = '32'] = cidr.split('/');
+  const parts = address.split('.').map(Number);
+  const bits = Number(prefix);
+  const value = (((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
+  const gw = (value + 1) >>> 0;
+  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
+}
+
+/**
+ * A bridge left by an earlier cluster with another pod CIDR makes every sandbox fail ("cni0 already has an IP address
+ * different from …"). With no pod attached it is removed, so the bridge plugin makes it afresh; with pods attached it
+ * is left alone and the reason returned.
+ */
+export function removeStaleBridge(bridge: string, podCIDRs: readonly string[], sysNet = '/sys/class/net'): string | undefined {
+  if (!existsSync(path.join(sysNet, bridge))) return undefined;
+  let info: Array<{ addr_info?: Array<{ family: string; local: string; prefixlen: number }> }>;
+  try {
+    info = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', bridge], { encoding: 'utf8' })) as typeof info;
+  } catch {
+    return undefined;
+  }
+  const want = new Set(podCIDRs.filter((c) => !c.includes(':')).map((c) => `${gatewayOf(c)}/${c.split('/')[1]}`));
+  const have = (info[0]?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  if (have.every((a) => want.has(a))) return undefined;
+  const attached = readdirSync(path.join(sysNet, bridge, 'brif'));
+  if (attached.length > 0) return `bridge ${bridge} has ${have.join(', ')}, not this node's ${[...want].join(', ')}, and ${attached.length} interfaces attached: remove them (or the bridge) first`;
+  execFileSync('ip', ['link', 'delete', bridge]);
+  return undefined;
 }
 
 /** The node's IP forwarding sysctls, which pods need to reach anything beyond the bridge (kubeadm's preflight checks them). */

@@ -12,6 +12,7 @@ import { kubectl } from '../support/kubectl.ts';
 import { eventually, freePort, repoRoot, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 180_000;
+const BRIDGE = 'skiff-ag0';
 
 void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 0 && 'needs root for containerd', timeout: 10 * 60_000 }, () => {
   const abort = new AbortController();
@@ -29,10 +30,11 @@ void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 
   };
 
   before(async () => {
-    server = await startSkiffServer({ datastore: 'sqlite', command: 'server', signal: abort.signal });
+    // Its own pod range and bridge, so it never meets another test cluster's pods on this machine.
+    server = await startSkiffServer({ datastore: 'sqlite', command: 'server', extraArgs: ['--cluster-cidr', '10.245.0.0/16'], signal: abort.signal });
     agentDir = await mkdtemp(join(tmpdir(), 'sk-ag-'));
     const port = await freePort();
-    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', 'worker-1', '--node-ip', '127.0.0.1', '--kubelet-port', String(port)], {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', 'worker-1', '--node-ip', '127.0.0.1', '--kubelet-port', String(port), '--cni-bridge', BRIDGE], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -58,6 +60,7 @@ void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 
     } finally {
       abort.abort();
       if (agentDir) await rm(agentDir, { recursive: true, force: true });
+      spawn('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
     }
   });
 
@@ -74,6 +77,7 @@ void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 
     await ok(['run', 'hello', '--image=busybox', '--', 'sh', '-c', 'echo hello from the agent; sleep 600']);
     await ok(['wait', '--for=condition=Ready', 'pod/hello', '--timeout=120s']);
     assert.equal(await ok(['get', 'pod', 'hello', '-o', 'jsonpath={.spec.nodeName}']), 'worker-1');
+    assert.match(await ok(['get', 'pod', 'hello', '-o', 'jsonpath={.status.podIP}']), /^10\.245\./);
     const logs = await eventually('the log line', async () => {
       const out = await ok(['logs', 'hello']);
       return out ? out : undefined;
