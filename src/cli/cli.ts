@@ -1,6 +1,7 @@
 // The `skiff` command line: one table of subcommands, help, version, and errors as cobra-based tools print them.
 import { UsageError, type CliIO, type Command } from './command.ts';
 import { agentCommand } from './agent-flags.ts';
+import { killallCommand } from './killall-flags.ts';
 import { imageCommand } from './image.ts';
 import { serverCommand } from './server-flags.ts';
 import { upCommand } from './up-flags.ts';
@@ -18,7 +19,7 @@ const versionCommand: Command = {
 };
 
 /** Only commands that exist are listed; later ones (agent, init, join, token, kubectl) join this table when built. */
-export const COMMANDS: readonly Command[] = [upCommand, serverCommand, agentCommand, imageCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [upCommand, serverCommand, agentCommand, imageCommand, killallCommand, versionCommand];
 
 function rootUsage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), 'help'.length) + 3;
