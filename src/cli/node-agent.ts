@@ -42,8 +42,33 @@ export interface CriNode {
   done: Promise<void>;
 }
 
-export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): Promise<CriNode> {
+/**
+ * Skiff's own containerd gets the sandbox image, the quick start's images (built offline from Debian packages, cached)
+ * and the registry mirror that serves them, so imagePullPolicy Always works offline; anything else falls through to
+ * the real registry, as upstream. A failed build is logged, not fatal: pods then say how to provide the image.
+ */
+async function prepareImages(supervisor: ContainerdSupervisor, runtime: CriRuntime, opts: CriNodeOptions, signal: AbortSignal): Promise<ContainerdImageSource> {
   const log = opts.logger('kubelet');
+  if (!(await runtime.imageStatus({ image: DEFAULT_SANDBOX_IMAGE }, signal))) {
+    await importImageArchive(supervisor.paths.socket, pauseImageArchive(DEFAULT_SANDBOX_IMAGE), signal);
+    log.info('sandbox image built from busybox-static', { image: DEFAULT_SANDBOX_IMAGE });
+  }
+  const t0 = Date.now();
+  try {
+    const ensured = await ensureBuiltinImages({ dataDir: opts.dataDir, endpoint: supervisor.paths.socket, signal });
+    const imported = ensured.filter((e) => e.action === 'imported').map((e) => e.name);
+    if (imported.length) log.info('images prepared', { imported, built: ensured.filter((e) => e.built).map((e) => e.name), ms: Date.now() - t0 });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    log.warn('the built-in images could not be prepared; pods using them will not start until they are (skiff image build)', { error: err });
+  }
+  const source = new ContainerdImageSource({ endpoint: supervisor.endpoint, root: supervisor.paths.root });
+  const mirror = await startRegistryMirror({ source, logger: opts.logger('registry-mirror') }, signal);
+  writeMirrorHosts(supervisor.paths.registryConfigDir, mirror.url);
+  return source;
+}
+
+export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): Promise<CriNode> {
   let supervisor: ContainerdSupervisor | undefined;
   let endpoint = opts.containerRuntimeEndpoint;
   if (!endpoint) {
@@ -54,25 +79,7 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): P
   }
   const runtime = new CriRuntime({ endpoint });
   const version = await runtime.version(signal);
-  if (supervisor && !(await runtime.imageStatus({ image: DEFAULT_SANDBOX_IMAGE }, signal))) {
-    await importImageArchive(supervisor.paths.socket, pauseImageArchive(DEFAULT_SANDBOX_IMAGE), signal);
-    log.info('sandbox image built from busybox-static', { image: DEFAULT_SANDBOX_IMAGE });
-  }
-  if (supervisor) {
-    // The quick start's images, built offline from Debian packages (cached; a few ms when containerd has them).
-    const t0 = Date.now();
-    const ensured = await ensureBuiltinImages({ dataDir: opts.dataDir, endpoint: supervisor.paths.socket, signal });
-    const imported = ensured.filter((e) => e.action === 'imported').map((e) => e.name);
-    if (imported.length) log.info('images prepared', { imported, built: ensured.filter((e) => e.built).map((e) => e.name), ms: Date.now() - t0 });
-  }
-  let mirrorSource: ContainerdImageSource | undefined;
-  if (supervisor) {
-    // Images Skiff holds are pulled from its own registry mirror, so imagePullPolicy Always works offline; anything
-    // else falls through to the real registry, as upstream.
-    mirrorSource = new ContainerdImageSource({ endpoint: supervisor.endpoint, root: supervisor.paths.root });
-    const mirror = await startRegistryMirror({ source: mirrorSource, logger: opts.logger('registry-mirror') }, signal);
-    writeMirrorHosts(supervisor.paths.registryConfigDir, mirror.url);
-  }
+  const mirrorSource = supervisor ? await prepareImages(supervisor, runtime, opts, signal) : undefined;
   const node: NodeConfig = { ...opts.node, nodeInfo: hostNodeInfo(`${version.runtimeName}://${version.runtimeVersion.replace(/^v/, '')}`) };
   const ips = node.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address);
   const serving =
