@@ -30,6 +30,7 @@ const envNumber = (name: string, fallback: number) => {
 };
 const params = { pods: envNumber('SKIFF_BENCH_PODS', 100), rate: envNumber('SKIFF_BENCH_RATE', 10), kills: envNumber('SKIFF_BENCH_KILLS', 20), idleSeconds: 10 };
 const NODE = 'bench-node';
+const BRIDGE = 'skiff-bench0';
 
 class BenchError extends Error {
   override name = 'BenchError';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   try {
     const kubeletPort = await freePort();
     const t0 = performance.now();
-    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--cni-bridge', 'skiff-bench0', '--log-format', 'json'], {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--cni-bridge', BRIDGE, '--log-format', 'json'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -189,6 +190,7 @@ async function main(): Promise<void> {
     await server.stop().catch((err: unknown) => progress(`server stop: ${String(err)}`));
     stop.abort();
     await rm(agentDir, { recursive: true, force: true });
+    spawn('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
   }
 }
 
