@@ -15,6 +15,7 @@ import { createBinding, isLegacyBindings } from './binding.ts';
 import { handleEviction } from './eviction.ts';
 import { nodeProxyContext, servePodNodeSubresource, isNodeSubresource, type KubeletClientConfig } from './nodeproxy.ts';
 import { handleTokenRequest } from './tokenrequest.ts';
+import type { TokenAuthenticator } from './bearertoken.ts';
 import type { ServiceAccountTokenIssuer } from './serviceaccount-token.ts';
 import { queryBool, type RequestInfo } from './requestinfo.ts';
 import { applyStrategicMergePatch, StrategicMergePatchError } from './patch/strategic.ts';
@@ -43,6 +44,8 @@ export interface ApiContext {
   logger: Logger;
   /** Signs TokenRequests (serviceaccounts/token); without it the subresource is not served. */
   serviceAccountTokens?: ServiceAccountTokenIssuer;
+  /** Checks bearer tokens (for TokenReview); the same one authenticates requests. */
+  tokenAuthenticator?: TokenAuthenticator;
   /** Client credentials toward node agents (pods/log, exec, attach, portforward). */
   kubelet?: KubeletClientConfig;
 }
@@ -97,7 +100,7 @@ async function legacyBinding(ctx: ApiContext, info: RequestInfo, query: URLSearc
 async function review(ctx: ApiContext, type: ResourceType, info: RequestInfo, query: URLSearchParams, req: Req, res: Res, user: UserInfo): Promise<void> {
   if (info.verb !== 'create' || info.name) throw errors.methodNotSupported(type.plural, type.group, info.verb);
   const body = decodeBody(type, req, await readBody(req), query, res);
-  const answer = await answerReview(type, body, { user, authorizer: ctx.authorizer, namespace: info.namespace });
+  const answer = await answerReview(type, body, { user, authorizer: ctx.authorizer, namespace: info.namespace, ...(ctx.tokenAuthenticator ? { tokens: ctx.tokenAuthenticator } : {}) });
   if (!answer) throw notFoundResource();
   sendJson(res, 201, answer, negotiate(req.headers.accept, false).format);
 }

@@ -1,8 +1,10 @@
 // The create-only review resources: "may I?" (SelfSubjectAccessReview and friends) and "who am I?"
-// (SelfSubjectReview), answered by the server's own authorizer and authenticator.
+// (SelfSubjectReview, TokenReview), answered by the server's own authorizer and authenticators.
 import type { KObject, ResourceType } from '../api/types.ts';
 import type { Authorizer } from './authz.ts';
 import type { UserInfo } from './authn.ts';
+import type { TokenAuthenticator } from './bearertoken.ts';
+import { API_AUDIENCES } from './serviceaccount-token.ts';
 import { errors } from './status.ts';
 
 export interface ReviewContext {
@@ -10,6 +12,8 @@ export interface ReviewContext {
   authorizer: Authorizer;
   /** The namespace in the URL (LocalSubjectAccessReview). */
   namespace: string;
+  /** What checks bearer tokens (service-account tokens), for TokenReview. */
+  tokens?: TokenAuthenticator;
 }
 
 function userInfoJson(u: UserInfo): Record<string, unknown> {
@@ -42,6 +46,18 @@ async function accessReview(spec: Record<string, any>, user: UserInfo, authorize
   return status;
 }
 
+/** TokenReview's status: who the token names, or why it names nobody (an invalid token is not an error of the request). */
+async function tokenReview(token: string, tokens: TokenAuthenticator | undefined): Promise<Record<string, unknown>> {
+  if (!tokens) return { authenticated: false, error: 'no token authenticator is configured' };
+  try {
+    const user = token ? await tokens.authenticateToken(token) : undefined;
+    if (!user) return { user: {}, error: '[invalid bearer token, token lookup failed]' };
+    return { authenticated: true, user: userInfoJson(user), audiences: [...API_AUDIENCES] };
+  } catch (err) {
+    return { user: {}, error: `[invalid bearer token, ${err instanceof Error ? err.message : String(err)}]` };
+  }
+}
+
 /** Answers a review create; undefined when the type is not a review. */
 export async function answerReview(type: ResourceType, body: KObject, ctx: ReviewContext): Promise<KObject | undefined> {
   const spec = (body['spec'] ?? {}) as Record<string, any>;
@@ -70,8 +86,7 @@ export async function answerReview(type: ResourceType, body: KObject, ctx: Revie
       out['status'] = { userInfo: userInfoJson(ctx.user) };
       return out;
     case 'authentication.k8s.io/tokenreviews':
-      // No token authenticator is configured yet: every token is unknown.
-      out['status'] = { authenticated: false, error: 'no token authenticator is configured' };
+      out['status'] = await tokenReview(String(spec['token'] ?? ''), ctx.tokens);
       return out;
     default:
       return undefined;

@@ -86,7 +86,10 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
   const api: ApiContext = { registry, stores, watchCache, backend, logger, authorizer };
   if (opts.kubeletClient) api.kubelet = opts.kubeletClient;
   const saKeys = opts.serviceAccountKeys;
-  if (saKeys) api.serviceAccountTokens = new ServiceAccountTokenIssuer({ signingKeyPem: saKeys.signingKeyPem });
+  if (saKeys) {
+    api.serviceAccountTokens = new ServiceAccountTokenIssuer({ signingKeyPem: saKeys.signingKeyPem });
+    api.tokenAuthenticator = new ServiceAccountTokenAuthenticator({ publicKeyPems: saKeys.publicKeyPems, objects: tokenObjects(objects) });
+  }
   await new CustomResourceManager(api, storeCtx, logger).start(signal);
 
   const compaction = opts.compaction ?? DEFAULT_COMPACTION;
@@ -95,7 +98,7 @@ export async function startApiServer(opts: ApiServerOptions, signal: AbortSignal
 
   const authenticator: RequestAuthenticators = {
     x509: new X509Authenticator({ ca: opts.tls.caPem }),
-    ...(saKeys ? { token: bearerTokenAuthenticator(new ServiceAccountTokenAuthenticator({ publicKeyPems: saKeys.publicKeyPems, objects: tokenObjects(objects) })) } : {}),
+    ...(api.tokenAuthenticator ? { token: bearerTokenAuthenticator(api.tokenAuthenticator) } : {}),
   };
   const server = http2.createSecureServer({
     allowHTTP1: true,

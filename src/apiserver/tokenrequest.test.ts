@@ -144,4 +144,24 @@ describe('TokenRequest and bearer tokens through the API server', () => {
     await cluster.client.delete(SECRETS, 'default', 'anchor');
     await eventually('the token to die with its secret', async () => ((await whoami(token)).status === 401 ? true : undefined));
   });
+  test('TokenReview says whom a token names, and that a forged one names nobody', async () => {
+    const { status } = await requestToken('robot');
+    const review = async (token: string): Promise<Obj> => {
+      const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
+      const res = await cluster.client.transport.request({ method: 'POST', path: '/apis/authentication.k8s.io/v1/tokenreviews', body });
+      assert.equal(res.status, 201);
+      return (res.body as Obj)['status'] as Obj;
+    };
+    const good = await review(status.token as string);
+    assert.equal(good['authenticated'], true);
+    assert.equal(good['user'].username, 'system:serviceaccount:default:robot');
+    assert.equal(good['user'].uid, sa.metadata?.uid);
+    assert.deepEqual(good['user'].groups, ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+    assert.deepEqual(good['audiences'], [ISSUER]);
+    const [h, p] = (status.token as string).split('.');
+    const forged = await review(`${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`);
+    assert.equal(forged['authenticated'], undefined);
+    assert.match(forged['error'], /^\[invalid bearer token, /);
+    assert.match((await review('garbage'))['error'], /^\[invalid bearer token, /);
+  });
 });
