@@ -1,12 +1,11 @@
 // `skiff agent`'s flags and usage; the agent itself loads (src/cli/agent.ts) only once they are good.
 import { homedir, networkInterfaces } from 'node:os';
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
-import { defaultAdvertiseAddress, defaultRouteInterface } from './server-flags.ts';
-import { checkInterfaceName, tenthServiceIP } from './up-flags.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
+import { checkInterfaceName, parseClusterDNS, parseRuntimeEndpoint } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
 
@@ -63,33 +62,22 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
   try {
     ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw usageErrorFrom(err);
   }
   if (!values.kubeconfig) throw new UsageError('skiff agent needs --kubeconfig FILE to reach the API server');
-  const ip = values['node-ip'] ?? env.defaultIP ?? '127.0.0.1';
-  if (!isIP(ip)) throw new UsageError(`invalid argument "${ip}" for "--node-ip": not an IP address`);
-  const port = values['kubelet-port'] ?? '10250';
-  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`invalid argument "${port}" for "--kubelet-port": want a port number`);
-  const dns = (values['cluster-dns'] ?? tenthServiceIP('10.96.0.0/12')).split(',').map((s) => s.trim());
-  for (const d of dns) if (!isIP(d)) throw new UsageError(`invalid argument "${d}" for "--cluster-dns": not an IP address`);
-  const logFormat = values['log-format'] ?? (env.stderrIsTTY ? 'text' : 'json');
-  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`invalid argument "${logFormat}" for "--log-format": want text or json`);
   const endpoint = values['container-runtime-endpoint'];
-  if (endpoint !== undefined && !/^unix:\/\/\/.+/.test(endpoint) && !endpoint.startsWith('/')) {
-    throw new UsageError(`invalid argument "${endpoint}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
-  }
   return {
     kubeconfig: resolve(env.cwd, values.kubeconfig),
     ...(values.context ? { context: values.context } : {}),
     dataDir: resolve(env.cwd, values['data-dir'] ?? (env.isRoot ? '/var/lib/skiff' : resolve(env.homeDir, '.skiff'))),
     nodeName: values['node-name'] ?? defaultNodeName(),
-    nodeIP: ip,
-    ...(endpoint ? { containerRuntimeEndpoint: endpoint } : {}),
-    kubeletPort: Number(port),
-    clusterDNS: dns,
+    nodeIP: parseIP(values['node-ip'] ?? env.defaultIP ?? '127.0.0.1', 'node-ip'),
+    ...(endpoint ? { containerRuntimeEndpoint: parseRuntimeEndpoint(endpoint) } : {}),
+    kubeletPort: parsePort(values['kubelet-port'] ?? '10250', 'kubelet-port', 0),
+    clusterDNS: parseClusterDNS(values['cluster-dns'], '10.96.0.0/12'),
     clusterDomain: values['cluster-domain'] ?? 'cluster.local',
     cniBridge: checkInterfaceName(values['cni-bridge'] ?? 'cni0', 'cni-bridge'),
-    logFormat,
+    logFormat: parseLogFormat(values['log-format'], env.stderrIsTTY),
   };
 }
 

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliIO, type Command } from './command.ts';
+import { usageErrorFrom } from './server-flags.ts';
 
 export const IMAGE_USAGE = `Manage the images of this node's containerd (the CRI plugin's k8s.io namespace).
 
@@ -45,14 +46,6 @@ export interface ImageEnvironment {
   isRoot: boolean;
   homeDir: string;
   cwd: string;
-}
-
-function usageErrorFrom(err: unknown): Error {
-  const e = err as { code?: string; message?: string };
-  const flag = /--?[a-z0-9][a-z0-9-]*/i.exec(e.message ?? '')?.[0] ?? '?';
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown flag: ${flag}`, { cause: err });
-  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new UsageError(`flag needs an argument: ${flag}`, { cause: err });
-  return err as Error;
 }
 
 export function parseImageFlags(argv: string[], env: ImageEnvironment): ImageFlags {

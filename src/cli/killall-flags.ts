@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.ts';
+import { usageErrorFrom } from './server-flags.ts';
 import { checkInterfaceName } from './up-flags.ts';
 
 export const KILLALL_USAGE = `Stop every container, shim and containerd a Skiff node left running on this machine, unmount what they
@@ -26,7 +27,7 @@ export const killallCommand: Command = {
     try {
       ({ values } = parseArgs({ args, options: { 'data-dir': { type: 'string', short: 'd' }, 'cni-bridge': { type: 'string' } }, strict: true, allowPositionals: false }));
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw usageErrorFrom(err);
     }
     if (process.getuid?.() !== 0) throw new UsageError('skiff killall needs root: it stops containers and removes mounts and network devices');
     const dataDir = resolve(process.cwd(), values['data-dir'] ?? '/var/lib/skiff');

@@ -73,7 +73,7 @@ const OPTIONS = {
 } as const;
 
 /** node:util parseArgs errors, reworded the way cobra-based tools (kubectl, k3s) say them. */
-function usageErrorFrom(err: unknown): Error {
+export function usageErrorFrom(err: unknown): Error {
   const e = err as { code?: string; message?: string };
   const message = e.message ?? '';
   const flag = /--[a-z0-9][a-z0-9-]*/i.exec(message)?.[0] ?? /'(-[^' ,]+)/.exec(message)?.[1];
@@ -89,14 +89,21 @@ function usageErrorFrom(err: unknown): Error {
   }
 }
 
-function parsePort(value: string, flag: string, min: number): number {
+/** --log-format: text on a terminal, json otherwise, unless given. */
+export function parseLogFormat(value: string | undefined, stderrIsTTY: boolean): LogFormat {
+  const format = value ?? (stderrIsTTY ? 'text' : 'json');
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid argument "${format}" for "--log-format": want text or json`);
+  return format;
+}
+
+export function parsePort(value: string, flag: string, min: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > 65535) {
     throw new UsageError(`invalid argument "${value}" for "--${flag}": must be a port number between ${min} and 65535`);
   }
   return Number(value);
 }
 
-function parseIP(value: string, flag: string): string {
+export function parseIP(value: string, flag: string): string {
   if (!isIP(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}": not an IP address`);
   return value;
 }
@@ -142,10 +149,7 @@ export function parseServerFlags(args: string[], env: ServerEnvironment): Server
     throw usageErrorFrom(err);
   }
   const dataDir = resolve(env.cwd, values['data-dir'] ?? (env.isRoot ? '/var/lib/skiff' : join(env.homeDir, '.skiff')));
-  const logFormat = values['log-format'] ?? (env.stderrIsTTY ? 'text' : 'json');
-  if (logFormat !== 'text' && logFormat !== 'json') {
-    throw new UsageError(`invalid argument "${logFormat}" for "--log-format": want text or json`);
-  }
+  const logFormat = parseLogFormat(values['log-format'], env.stderrIsTTY);
   const endpoint = values['datastore-endpoint'] ?? `sqlite://${join(dataDir, 'db', 'state.db')}`;
   if (!/^[a-z][a-z0-9+.-]*:\/\/./i.test(endpoint)) {
     throw new UsageError(`invalid argument "${endpoint}" for "--datastore-endpoint": want sqlite://PATH or etcd://HOST:PORT`);

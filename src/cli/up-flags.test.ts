@@ -50,8 +50,8 @@ void describe('skiff up flags', () => {
     assert.deepEqual(parseUpFlags(['--service-cluster-ip-range', '10.100.0.0/16'], env).clusterDNS, ['10.100.0.10']);
     assert.throws(() => parseUpFlags(['--runtime', 'simulated', '--container-runtime-endpoint', '/run/c.sock'], env), /--container-runtime-endpoint needs --runtime cri/);
     assert.throws(() => parseUpFlags(['--container-runtime-endpoint', 'tcp://x:1'], env), /want a unix socket/);
-    assert.throws(() => parseUpFlags(['--kubelet-port', '70000'], env), /want a port number/);
-    assert.throws(() => parseUpFlags(['--cluster-dns', 'ten'], env), /want an IP address/);
+    assert.throws(() => parseUpFlags(['--kubelet-port', '70000'], env), /must be a port number between 0 and 65535/);
+    assert.throws(() => parseUpFlags(['--cluster-dns', 'ten'], env), /not an IP address/);
   });
 
   void it('rejects bad values as usage errors', () => {

@@ -2,11 +2,11 @@
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { isIP, isIPv4 } from 'node:net';
 import { BUSYBOX_STATIC } from '../kubelet/containerd-images.ts';
 import { findContainerd } from '../kubelet/containerd.ts';
+import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
 import { UsageError, type Command } from './command.ts';
-import { defaultAdvertiseAddress, defaultRouteInterface, firstServiceIPs, parseDuration, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
 export type UpRuntime = 'simulated' | 'cri';
 
@@ -155,15 +155,15 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
     simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
     ...(own.runtime === undefined && env.criUnavailable !== undefined ? { runtimeNote: `pods are simulated: ${env.criUnavailable}` } : {}),
-    kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port'),
-    clusterDNS: (own['cluster-dns'] ?? tenthServiceIP(server.serviceCIDR)).split(',').map((ip) => checkIP(ip.trim(), 'cluster-dns')),
+    kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port', 0),
+    clusterDNS: parseClusterDNS(own['cluster-dns'], server.serviceCIDR),
     clusterDomain: own['cluster-domain'] ?? 'cluster.local',
     cniBridge: checkInterfaceName(own['cni-bridge'] ?? 'cni0', 'cni-bridge'),
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
   if (endpoint !== undefined) {
-    if (!/^unix:\/\/\/.+/.test(endpoint) && !endpoint.startsWith('/')) throw new UsageError(`invalid argument "${endpoint}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
+    parseRuntimeEndpoint(endpoint);
     if (runtime !== 'cri') throw new UsageError('--container-runtime-endpoint needs --runtime cri');
     flags.containerRuntimeEndpoint = endpoint;
   }
@@ -184,31 +184,29 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
   return flags;
 }
 
-function parsePort(value: string, flag: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`invalid argument "${value}" for "--${flag}": want a port number (0 picks a free one)`);
-  return Number(value);
-}
-
 /** A Linux interface name: 1 to 15 characters, no slash, colon or whitespace. */
 export function checkInterfaceName(value: string, flag: string): string {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(value)) throw new UsageError(`invalid argument "${value}" for "--${flag}": want an interface name of at most 15 letters, digits, '.', '-' or '_'`);
   return value;
 }
 
-function checkIP(value: string, flag: string): string {
-  if (isIP(value) === 0) throw new UsageError(`invalid argument "${value}" for "--${flag}": want an IP address`);
+/** --cluster-dns: comma-separated nameservers, by default the tenth address of the service range. */
+export function parseClusterDNS(value: string | undefined, serviceCIDR: string): string[] {
+  return (value ?? tenthServiceIP(serviceCIDR)).split(',').map((ip) => parseIP(ip.trim(), 'cluster-dns'));
+}
+
+/** --container-runtime-endpoint: a unix socket, as unix:///path or /path. */
+export function parseRuntimeEndpoint(value: string): string {
+  if (!/^unix:\/\/\/.+/.test(value) && !value.startsWith('/')) {
+    throw new UsageError(`invalid argument "${value}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
+  }
   return value;
 }
 
 /** kubeadm's clusterDNS: the tenth address of the (first) service range, e.g. 10.96.0.10. */
 export function tenthServiceIP(serviceCIDR: string): string {
-  const first = firstServiceIPs(serviceCIDR.split(',')[0]!.trim())[0]!;
-  if (isIPv4(first)) {
-    const parts = first.split('.').map(Number);
-    parts[3] = parts[3]! + 9;
-    return parts.join('.');
-  }
-  return first.replace(/:1$/, ':a');
+  const { base, family } = parseCIDR(serviceCIDR.split(',')[0]!);
+  return formatIP(base + 10n, family);
 }
 
 /** Every node needs a podCIDR: refuse a cluster CIDR too small for the nodes asked for, and say what would fit. */

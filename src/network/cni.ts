@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
 
 /** The bridge pods attach to, as flannel and kubenet name it. */
 export const DEFAULT_BRIDGE = 'cni0';
@@ -80,12 +81,8 @@ export function writeCniConfig(confDir: string, options: CniConfigOptions): bool
 
 /** The bridge's gateway address for a pod CIDR: its first address, as the bridge plugin assigns it. */
 export function gatewayOf(cidr: string): string {
-  const [address = '', prefix = '32'] = cidr.split('/');
-  const parts = address.split('.').map(Number);
-  const bits = Number(prefix);
-  const value = (((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
-  const gw = (value + 1) >>> 0;
-  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
+  const { base, family } = parseCIDR(cidr);
+  return formatIP(base + 1n, family);
 }
 
 /**
