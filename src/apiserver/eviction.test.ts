@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.d.ts';
-import { gvr, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { gvr, refusal, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
 import { eventually } from '../../test/support/server.ts';
 import type { KubeObject } from '../client/client.ts';
-import { ApiError, isNotFound } from '../client/errors.ts';
+import { isNotFound } from '../client/errors.ts';
 import { DisruptionController } from '../controllers/disruption.ts';
 import { createNamespace, createNode, createPod } from '../controllers/endpoints-testpods.ts';
 
@@ -21,16 +21,6 @@ function evictor(cluster: () => TestCluster) {
       body: options.body ?? { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns } },
       ...(options.dryRun ? { query: { dryRun: 'All' } } : {}),
     });
-}
-
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  assert.fail('the eviction was allowed');
 }
 
 const SUCCESS = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };

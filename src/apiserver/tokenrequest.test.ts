@@ -4,9 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gvr, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { gvr, refusal, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
 import { eventually } from '../../test/support/server.ts';
-import { ApiError } from '../client/errors.ts';
 import type { KubeObject } from '../client/client.ts';
 
 type Obj = Record<string, any>;
@@ -27,15 +26,7 @@ describe('TokenRequest and bearer tokens through the API server', () => {
     assert.equal(res.status, 201);
     return res.body as Obj;
   };
-  const refused = async (fn: () => Promise<unknown>): Promise<ApiError> => {
-    try {
-      await fn();
-    } catch (err) {
-      if (err instanceof ApiError) return err;
-      throw err;
-    }
-    throw new Error('expected the API server to refuse');
-  };
+
   /** HTTP/1.1 without a client certificate, with the token (if any) as the only credential. */
   const withBearer = (token: string | undefined, method: string, path: string, body?: Obj): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
@@ -96,32 +87,32 @@ describe('TokenRequest and bearer tokens through the API server', () => {
   });
 
   test("refuses what upstream refuses, in upstream's words", async () => {
-    const missing = await refused(() => requestToken('nobody'));
+    const missing = await refusal(() => requestToken('nobody'));
     assert.equal(missing.code, 404);
     assert.equal(missing.message, 'serviceaccounts "nobody" not found');
 
-    const short = await refused(() => requestToken('robot', { expirationSeconds: 599 }));
+    const short = await refusal(() => requestToken('robot', { expirationSeconds: 599 }));
     assert.equal(short.code, 422);
     assert.equal(short.message, 'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes');
 
-    const renamed = await refused(() => requestToken('robot', {}, { name: 'other' }));
+    const renamed = await refusal(() => requestToken('robot', {}, { name: 'other' }));
     assert.equal(renamed.code, 422);
     assert.equal(renamed.message, 'TokenRequest.authentication.k8s.io "robot" is invalid: metadata.name: Invalid value: "other": must match the service account name if specified');
 
-    const configMap = await refused(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' } }));
+    const configMap = await refusal(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' } }));
     assert.equal(configMap.code, 400);
     assert.equal(configMap.message, 'cannot bind token to object of type /v1, Kind=ConfigMap');
 
     await cluster.client.create<KubeObject>(gvr.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other-sa' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-    const foreignPod = await refused(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'other-sa' } }));
+    const foreignPod = await refusal(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'other-sa' } }));
     assert.equal(foreignPod.code, 400);
     assert.equal(foreignPod.message, 'cannot bind token for serviceaccount "robot" to pod running with different serviceaccount name.');
 
-    const gonePod = await refused(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'never' } }));
+    const gonePod = await refusal(() => requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'never' } }));
     assert.equal(gonePod.code, 404);
     assert.equal(gonePod.message, 'pods "never" not found');
 
-    const get = await refused(() => cluster.client.transport.request({ method: 'GET', path: tokenPath('robot') }));
+    const get = await refusal(() => cluster.client.transport.request({ method: 'GET', path: tokenPath('robot') }));
     assert.equal(get.code, 405);
   });
 

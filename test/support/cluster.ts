@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startControlPlane } from '../../src/cli/controlplane.ts';
 import type { ServerFlags } from '../../src/cli/server-flags.ts';
 import type { Client, GroupVersionResource } from '../../src/client/client.ts';
+import { ApiError } from '../../src/client/errors.ts';
 import type { ControllerFactory } from '../../src/controllers/controller.ts';
 
 export interface TestCluster {
@@ -78,3 +79,14 @@ export const gvr = {
   poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
   priorityclasses: { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' },
 } satisfies Record<string, GroupVersionResource>;
+
+/** The ApiError (a Status from the server) a request was refused with; fails when it was not refused. */
+export async function refusal(work: Promise<unknown> | (() => Promise<unknown>)): Promise<ApiError> {
+  try {
+    await (typeof work === 'function' ? work() : work);
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('expected the API server to refuse');
+}

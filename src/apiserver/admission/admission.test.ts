@@ -2,23 +2,12 @@
 // namespace lifecycle, as a client sees them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { gvr, startTestCluster, type TestCluster } from '../../../test/support/cluster.ts';
+import { gvr, refusal, startTestCluster, type TestCluster } from '../../../test/support/cluster.ts';
 import { eventually } from '../../../test/support/server.ts';
-import { ApiError } from '../../client/errors.ts';
 import type { KubeObject } from '../../client/client.ts';
 import { ResourceQuotaController } from '../../controllers/resourcequota.ts';
 
 type Obj = KubeObject & Record<string, any>;
-
-async function apiError(fn: () => Promise<unknown>): Promise<ApiError> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected the API server to refuse');
-}
 
 describe('admission through the API server', () => {
   let cluster: TestCluster;
@@ -46,7 +35,7 @@ describe('admission through the API server', () => {
     const plain = await createPod(pod('default', 'plain'));
     assert.equal(plain['spec'].priority, 0);
     assert.equal(plain['spec'].preemptionPolicy, 'PreemptLowerPriority');
-    const err = await apiError(() => createPod(pod('default', 'lost', { priorityClassName: 'platinum' })));
+    const err = await refusal(() => createPod(pod('default', 'lost', { priorityClassName: 'platinum' })));
     assert.equal(err.code, 403);
     assert.equal(err.reason, 'Forbidden');
     assert.equal(err.message, 'pods "lost" is forbidden: no PriorityClass with name platinum was found');
@@ -54,10 +43,10 @@ describe('admission through the API server', () => {
 
   it('refuses PriorityClasses users may not make', async () => {
     const pc = (name: string, value: number) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value });
-    const reserved = await apiError(() => cluster.client.create(gvr.priorityclasses, undefined, pc('system-mine', 10)));
+    const reserved = await refusal(() => cluster.client.create(gvr.priorityclasses, undefined, pc('system-mine', 10)));
     assert.equal(reserved.code, 422);
     assert.match(reserved.message, /priority class names with 'system-' prefix are reserved for system use only/);
-    const tooHigh = await apiError(() => cluster.client.create(gvr.priorityclasses, undefined, pc('huge', 1_000_000_001)));
+    const tooHigh = await refusal(() => cluster.client.create(gvr.priorityclasses, undefined, pc('huge', 1_000_000_001)));
     assert.equal(tooHigh.code, 422);
     assert.match(tooHigh.message, /maximum allowed value of a user defined priority is 1000000000/);
   });
@@ -83,7 +72,7 @@ describe('admission through the API server', () => {
     assert.deepEqual(p['spec'].containers[0].resources, { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
     assert.equal(p.metadata?.annotations?.['kubernetes.io/limit-ranger'], 'LimitRanger plugin set: cpu, memory request for container app; cpu, memory limit for container app');
     assert.equal(p['status'].qosClass, 'Burstable');
-    const err = await apiError(() => createPod(pod('limited', 'greedy', {}, { resources: { limits: { cpu: '2' } } })));
+    const err = await refusal(() => createPod(pod('limited', 'greedy', {}, { resources: { limits: { cpu: '2' } } })));
     assert.equal(err.code, 403);
     assert.equal(err.message, 'pods "greedy" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
   });
@@ -99,7 +88,7 @@ describe('admission through the API server', () => {
     await createPod(pod('quota', 'p1'));
     assert.deepEqual(await used(), { pods: '1' }, 'admission charges the quota before the pod lands');
     await createPod(pod('quota', 'p2'));
-    const err = await apiError(() => createPod(pod('quota', 'p3')));
+    const err = await refusal(() => createPod(pod('quota', 'p3')));
     assert.equal(err.code, 403);
     assert.equal(err.reason, 'Forbidden');
     assert.equal(err.message, 'pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2');
@@ -114,10 +103,10 @@ describe('admission through the API server', () => {
     await namespace('compute');
     await cluster.client.create(gvr.resourcequotas, 'compute', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'cpu' }, spec: { hard: { 'requests.cpu': '1', 'limits.cpu': '2' } } });
     await eventually('the quota status', async () => ((await cluster.client.get<Obj>(gvr.resourcequotas, 'compute', 'cpu'))['status']?.used ? true : undefined));
-    const err = await apiError(() => createPod(pod('compute', 'bare')));
+    const err = await refusal(() => createPod(pod('compute', 'bare')));
     assert.equal(err.message, 'pods "bare" is forbidden: failed quota: cpu: must specify limits.cpu for: app; requests.cpu for: app');
     await createPod(pod('compute', 'half', {}, { resources: { requests: { cpu: '500m' }, limits: { cpu: '1' } } }));
-    const over = await apiError(() => createPod(pod('compute', 'more', {}, { resources: { requests: { cpu: '600m' }, limits: { cpu: '600m' } } })));
+    const over = await refusal(() => createPod(pod('compute', 'more', {}, { resources: { requests: { cpu: '600m' }, limits: { cpu: '600m' } } })));
     assert.equal(over.message, 'pods "more" is forbidden: exceeded quota: cpu, requested: requests.cpu=600m, used: requests.cpu=500m, limited: requests.cpu=1');
   });
 
@@ -125,14 +114,14 @@ describe('admission through the API server', () => {
     await namespace('doomed');
     await cluster.client.create(gvr.configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep', finalizers: ['example.com/hold'] } });
     await cluster.client.delete(gvr.namespaces, undefined, 'doomed');
-    const err = await apiError(() => cluster.client.create(gvr.configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'new' } }));
+    const err = await refusal(() => cluster.client.create(gvr.configmaps, 'doomed', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'new' } }));
     assert.equal(err.code, 403);
     assert.equal(err.message, 'configmaps "new" is forbidden: unable to create new content in namespace doomed because it is being terminated');
     assert.equal(err.status.details?.causes?.[0]?.reason, 'NamespaceTerminating');
-    const missing = await apiError(() => cluster.client.create(gvr.configmaps, 'nowhere', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }));
+    const missing = await refusal(() => cluster.client.create(gvr.configmaps, 'nowhere', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }));
     assert.equal(missing.code, 404);
     assert.equal(missing.message, 'namespaces "nowhere" not found');
-    const immortal = await apiError(() => cluster.client.delete(gvr.namespaces, undefined, 'kube-system'));
+    const immortal = await refusal(() => cluster.client.delete(gvr.namespaces, undefined, 'kube-system'));
     assert.equal(immortal.code, 403);
     assert.equal(immortal.message, 'namespaces "kube-system" is forbidden: this namespace may not be deleted');
   });
