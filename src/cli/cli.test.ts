@@ -36,7 +36,8 @@ for (const argv of [[], ['--help'], ['-h'], ['help']]) {
     assert.match(out.stdout, /^  up\s+Run a whole cluster/m);
     assert.match(out.stdout, /^  agent\s+Run this machine as a node/m);
     assert.match(out.stdout, /^  image\s+/m);
-    assert.doesNotMatch(out.stdout, /^\s+(join|kubectl)\s/m, 'commands that do not exist yet are not offered');
+    assert.doesNotMatch(out.stdout, /^\s+(join|init)\s/m, 'commands that do not exist yet are not offered');
+    assert.match(out.stdout, /^  kubectl\s+Run kubectl against/m);
   });
 }
 

@@ -2,6 +2,7 @@
 import { UsageError, type CliIO, type Command } from './command.ts';
 import { agentCommand } from './agent-flags.ts';
 import { killallCommand } from './killall-flags.ts';
+import { kubectlCommand } from './kubectl.ts';
 import { imageCommand } from './image.ts';
 import { serverCommand } from './server-flags.ts';
 import { upCommand } from './up-flags.ts';
@@ -18,8 +19,8 @@ const versionCommand: Command = {
   },
 };
 
-/** Only commands that exist are listed; later ones (agent, init, join, token, kubectl) join this table when built. */
-export const COMMANDS: readonly Command[] = [upCommand, serverCommand, agentCommand, imageCommand, killallCommand, versionCommand];
+/** Only commands that exist are listed; later ones (init, join, token) join this table when built. */
+export const COMMANDS: readonly Command[] = [upCommand, serverCommand, agentCommand, imageCommand, killallCommand, kubectlCommand, versionCommand];
 
 function rootUsage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), 'help'.length) + 3;
@@ -88,7 +89,7 @@ export async function runCli(argv: string[], io: CliIO, commands: readonly Comma
   }
   const command = commands.find((c) => c.name === first);
   if (!command) return unknownCommand(first, commands, io);
-  if (wantsHelp(rest)) {
+  if (!command.passThroughHelp && wantsHelp(rest)) {
     io.stdout(command.usage);
     return 0;
   }

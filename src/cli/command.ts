@@ -11,6 +11,8 @@ export interface Command {
   summary: string;
   /** The full text for `skiff <name> --help`. */
   usage: string;
+  /** Hand -h/--help to the command itself (it wraps another program). */
+  passThroughHelp?: boolean;
   /** Returns the process exit code. Throws UsageError for bad arguments. */
   run(args: string[], io: CliIO): Promise<number>;
 }

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ensureKubeDNSService } from '../adm/addons.ts';
 import { writeKubeconfig } from '../adm/kubeconfig.ts';
 import { ensurePKI, signClientCertificate, type PKI } from '../adm/pki.ts';
 import { startApiServer } from '../apiserver/server.ts';
@@ -15,6 +16,7 @@ import { runControllerManager } from '../controllers/manager.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
+import { tenthServiceIP } from './up-flags.ts';
 
 export interface ControlPlane {
   /** The URL this machine's clients use (loopback when listening everywhere). */
@@ -45,6 +47,8 @@ export interface ControlPlaneOptions {
   scheduler?: boolean;
   /** Controller settings beyond what the flags give (e.g. shorter node lifecycle periods). */
   controllerConfig?: Pick<ControllerConfig, 'nodeLifecycle'>;
+  /** The kube-dns Service's address (default: the tenth of the service range); null: no kube-dns Service. */
+  clusterDNS?: string | null;
 }
 
 export async function startControlPlane(flags: ServerFlags, signal: AbortSignal, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -77,6 +81,10 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
   const transport = httpsTransport({ server: url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
   const client = new Client(transport);
+  const clusterDNS = opts.clusterDNS === undefined ? tenthServiceIP(flags.serviceCIDR) : opts.clusterDNS;
+  if (clusterDNS) {
+    await ensureKubeDNSService(client, clusterDNS).catch((err: unknown) => logger('skiff').warn('the kube-dns Service could not be created', { clusterIP: clusterDNS, error: err }));
+  }
   const controllers = runControllerManager(
     {
       client,

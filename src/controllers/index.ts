@@ -16,6 +16,7 @@ import { ReplicaSetController, ReplicationManager } from './replicaset.ts';
 import { ResourceQuotaController } from './resourcequota.ts';
 import { RootCAPublisher } from './rootca.ts';
 import { ServiceAccountController } from './serviceaccount.ts';
+import { ServiceLBController } from './servicelb.ts';
 import { StatefulSetController } from './statefulset.ts';
 import { TTLAfterFinishedController } from './ttlafterfinished.ts';
 
@@ -39,4 +40,6 @@ export const controllerFactories: Record<string, ControllerFactory> = {
   replicationcontroller: (ctx) => new ReplicationManager(ctx),
   daemonset: (ctx) => new DaemonSetController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
+  // k3s's built-in service load balancer (not a kube-controller-manager controller).
+  servicelb: (ctx) => new ServiceLBController(ctx),
 };
