@@ -70,7 +70,7 @@ describe('servicelb', () => {
       assert.equal(await ingress('web2'), undefined);
       // A ClusterIP Service on the same port is no conflict; changing web's type frees port 80 and clears its status.
       const web = (await cluster.client.get(gvr.services, 'default', 'web')) as Service;
-      await cluster.client.update(gvr.services, 'default', { ...web, spec: { ...web.spec, type: 'ClusterIP' } } as KubeObject);
+      await cluster.client.update(gvr.services, 'default', { ...web, spec: { ...web.spec, type: 'ClusterIP' } } as unknown as KubeObject);
       await eventually('web2 takes the port', async () => {
         assert.deepEqual(await ingress('web2'), [{ ip: '192.0.2.21', ipMode: 'VIP' }]);
         return true;
