@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   try {
     const kubeletPort = await freePort();
     const t0 = performance.now();
-    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--cni-bridge', BRIDGE, '--log-format', 'json'], {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', NODE, '--node-ip', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--cni-bridge', BRIDGE, '--disable-kube-proxy', '--log-format', 'json'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

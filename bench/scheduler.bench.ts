@@ -98,6 +98,7 @@ function flags(dataDir: string): ServerFlags {
     securePort: 0,
     bindAddress: '127.0.0.1',
     advertiseAddress: '127.0.0.1',
+    disable: new Set(['dns', 'servicelb'] as const),
     datastoreEndpoint: params.datastore === 'memory' ? 'memory://' : `sqlite://${join(dataDir, 'db', 'state.db')}`,
     serviceCIDR: '10.96.0.0/12',
     nodePortRange: [30000, 32767],

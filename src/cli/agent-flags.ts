@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
-import { defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
+import { checkCIDR, defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
 import { checkInterfaceName, parseClusterDNS, parseRuntimeEndpoint } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
@@ -25,6 +25,9 @@ Flags:
       --cluster-dns IP                    nameserver for pods (default 10.96.0.10)
       --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
       --cni-bridge NAME                   the Linux bridge pods attach to (default cni0)
+      --cluster-cidr CIDR                 the pod network, for the Services proxy's masquerading
+                                          (default: this node's podCIDR)
+      --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
       --log-format text|json              (default text on a terminal, else json)
   -h, --help                              help for agent
 `;
@@ -40,6 +43,8 @@ const OPTIONS = {
   'cluster-dns': { type: 'string' },
   'cluster-domain': { type: 'string' },
   'cni-bridge': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
+  'disable-kube-proxy': { type: 'boolean' },
   'log-format': { type: 'string' },
 } as const;
 
@@ -54,11 +59,13 @@ export interface AgentFlags {
   clusterDNS: string[];
   clusterDomain: string;
   cniBridge: string;
+  clusterCIDR?: string;
+  kubeProxy: boolean;
   logFormat: 'text' | 'json';
 }
 
 export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir: string; cwd: string; stderrIsTTY: boolean; defaultIP?: string }): AgentFlags {
-  let values: { [K in keyof typeof OPTIONS]?: string };
+  let values: { [K in Exclude<keyof typeof OPTIONS, 'disable-kube-proxy'>]?: string } & { 'disable-kube-proxy'?: boolean };
   try {
     ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -77,6 +84,8 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
     clusterDNS: parseClusterDNS(values['cluster-dns'], '10.96.0.0/12'),
     clusterDomain: values['cluster-domain'] ?? 'cluster.local',
     cniBridge: checkInterfaceName(values['cni-bridge'] ?? 'cni0', 'cni-bridge'),
+    ...(values['cluster-cidr'] ? { clusterCIDR: checkCIDR(values['cluster-cidr'], 'cluster-cidr') } : {}),
+    kubeProxy: values['disable-kube-proxy'] !== true,
     logFormat: parseLogFormat(values['log-format'], env.stderrIsTTY),
   };
 }

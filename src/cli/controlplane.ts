@@ -47,8 +47,13 @@ export interface ControlPlaneOptions {
   scheduler?: boolean;
   /** Controller settings beyond what the flags give (e.g. shorter node lifecycle periods). */
   controllerConfig?: Pick<ControllerConfig, 'nodeLifecycle'>;
-  /** The kube-dns Service's address (default: the tenth of the service range); null: no kube-dns Service. */
+  /** The kube-dns Service's address (default: the tenth of the service range); null, or --disable dns: none. */
   clusterDNS?: string | null;
+}
+
+/** Every controller, less the packaged ones --disable turns off. */
+function enabledControllers(flags: ServerFlags): Record<string, ControllerFactory> {
+  return Object.fromEntries(Object.entries(controllerFactories).filter(([name]) => !(name === 'servicelb' && flags.disable.has('servicelb'))));
 }
 
 export async function startControlPlane(flags: ServerFlags, signal: AbortSignal, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -81,7 +86,7 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
   await writeKubeconfig(kubeconfigPath, { server: url, caPem: pki.caCertPem, clientCertPem: pki.adminCertPem, clientKeyPem: pki.adminKeyPem });
   const transport = httpsTransport({ server: url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
   const client = new Client(transport);
-  const clusterDNS = opts.clusterDNS === undefined ? tenthServiceIP(flags.serviceCIDR) : opts.clusterDNS;
+  const clusterDNS = flags.disable.has('dns') ? null : opts.clusterDNS === undefined ? tenthServiceIP(flags.serviceCIDR) : opts.clusterDNS;
   if (clusterDNS) {
     await ensureKubeDNSService(client, clusterDNS).catch((err: unknown) => logger('skiff').warn('the kube-dns Service could not be created', { clusterIP: clusterDNS, error: err }));
   }
@@ -90,7 +95,7 @@ export async function startControlPlane(flags: ServerFlags, signal: AbortSignal,
       client,
       logger,
       config: { caPem: pki.caCertPem, clusterCIDR: flags.clusterCIDR, nodeCIDRMaskSize: flags.nodeCIDRMaskSize, serviceCIDR: flags.serviceCIDR, ...opts.controllerConfig },
-      controllers: { ...(opts.controllers ?? controllerFactories), ...((opts.scheduler ?? !opts.controllers) ? { scheduler: (ctx) => new Scheduler(ctx) } : {}) },
+      controllers: { ...(opts.controllers ?? enabledControllers(flags)), ...((opts.scheduler ?? !opts.controllers) ? { scheduler: (ctx) => new Scheduler(ctx) } : {}) },
     },
     signal,
   ).catch((err: unknown) => logger('controller-manager').error('controller manager failed', { error: err }));

@@ -22,6 +22,8 @@ export interface KillallReport {
   mounts: number;
   namespaces: number;
   bridge: boolean;
+  /** KUBE-* chains of the Services proxy removed. */
+  proxyChains: number;
 }
 
 function cmdline(pid: number): string[] {
@@ -70,6 +72,19 @@ function skiffProcesses(dataDir: string): number[] {
   return found;
 }
 
+/** Skiff containerds of other data dirs still running (their config is <data-dir>/containerd/…). */
+function otherSkiffContainerds(dataDir: string): number[] {
+  const ours = containerdPaths(dataDir).config;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = cmdline(Number(entry));
+    const config = args[args.indexOf('--config') + 1];
+    if (path.basename(args[0] ?? '') === 'containerd' && config && config !== ours && config.endsWith(path.join('containerd', path.basename(ours)))) found.push(Number(entry));
+  }
+  return found;
+}
+
 /** Mount points at or below `dir`, deepest first. */
 function mountsUnder(dir: string): string[] {
   const prefix = path.resolve(dir);
@@ -81,7 +96,7 @@ function mountsUnder(dir: string): string[] {
 }
 
 export async function killall(opts: KillallOptions): Promise<KillallReport> {
-  const report: KillallReport = { processes: 0, mounts: 0, namespaces: 0, bridge: false };
+  const report: KillallReport = { processes: 0, mounts: 0, namespaces: 0, bridge: false, proxyChains: 0 };
   // Containers first (the shims' children), then the shims and containerd, so nothing restarts what was killed.
   for (const pid of skiffProcesses(opts.dataDir)) {
     for (const p of descendants(pid)) if (kill(p)) report.processes++;
@@ -120,9 +135,18 @@ export async function killall(opts: KillallOptions): Promise<KillallReport> {
   await run('iptables', ['-w', '5', ...jump]).catch(() => undefined);
   await run('iptables', ['-w', '5', '-t', 'nat', '-F', MASQUERADE_CHAIN]).catch(() => undefined);
   await run('iptables', ['-w', '5', '-t', 'nat', '-X', MASQUERADE_CHAIN]).catch(() => undefined);
+  // The Services rules are the machine's, not one node's: they go once no other Skiff node runs here.
+  if (otherSkiffContainerds(opts.dataDir).length === 0) {
+    const { cleanupProxyRules, hostIptables } = await import('../proxy/index.ts');
+    report.proxyChains = await cleanupProxyRules(hostIptables()).catch((err: unknown) => {
+      opts.log(`the Services proxy's iptables rules could not all be removed: ${(err as Error).message}\n`);
+      return 0;
+    });
+  }
   opts.log(
     `stopped ${report.processes} processes (containers, shims, containerd), unmounted ${report.mounts} mounts under ${opts.dataDir}, ` +
-      `removed ${report.namespaces} network namespaces${report.bridge ? ` and the bridge ${opts.bridge}` : ''}\n`,
+      `removed ${report.namespaces} network namespaces${report.bridge ? ` and the bridge ${opts.bridge}` : ''}` +
+      `${report.proxyChains ? `, and ${report.proxyChains} iptables chains of the Services proxy` : ''}\n`,
   );
   return report;
 }

@@ -12,6 +12,7 @@ import { CriRuntime } from '../kubelet/runtime-cri.ts';
 import type { Logger } from '../log.ts';
 import { ensureBuiltinImages } from '../registry/ensure.ts';
 import { removeMirrorHosts, writeMirrorHosts } from '../registry/hosts.ts';
+import { startNodeServices } from './node-services.ts';
 import { ContainerdImageSource } from '../registry/mirror-containerd.ts';
 import { startRegistryMirror } from '../registry/mirror.ts';
 
@@ -33,7 +34,13 @@ export interface CriNodeOptions {
   clusterDomain: string;
   leaseDurationSeconds?: number;
   logger(name: string): Logger;
+  /** The Services proxy and cluster DNS on this node (off: another kube-proxy or DNS serves it, or a test shares the host). */
+  services?: { proxy: boolean; dns: boolean; clusterCIDR?: string };
+  /** Runs each start-up step (starting containerd, preparing images), e.g. to show progress; default: just runs it. */
+  step?: StepRunner;
 }
+
+export type StepRunner = <T>(label: string, work: () => Promise<T>, summary?: (result: T) => string | undefined) => Promise<T>;
 
 export interface CriNode {
   agent: NodeAgent;
@@ -47,40 +54,102 @@ export interface CriNode {
  * and the registry mirror that serves them, so imagePullPolicy Always works offline; anything else falls through to
  * the real registry, as upstream. A failed build is logged, not fatal: pods then say how to provide the image.
  */
-async function prepareImages(supervisor: ContainerdSupervisor, runtime: CriRuntime, opts: CriNodeOptions, signal: AbortSignal): Promise<ContainerdImageSource> {
+async function prepareImages(supervisor: ContainerdSupervisor, runtime: CriRuntime, opts: Pick<CriNodeOptions, 'dataDir' | 'logger'>, signal: AbortSignal): Promise<{ source: ContainerdImageSource; summary: string }> {
   const log = opts.logger('kubelet');
+  const done = { built: [] as string[], imported: [] as string[], found: [] as string[], failed: [] as string[] };
   if (!(await runtime.imageStatus({ image: DEFAULT_SANDBOX_IMAGE }, signal))) {
     await importImageArchive(supervisor.paths.socket, pauseImageArchive(DEFAULT_SANDBOX_IMAGE), signal);
     log.info('sandbox image built from busybox-static', { image: DEFAULT_SANDBOX_IMAGE });
-  }
+    done.built.push('pause');
+  } else done.found.push('pause');
   const t0 = Date.now();
   try {
     const ensured = await ensureBuiltinImages({ dataDir: opts.dataDir, endpoint: supervisor.paths.socket, signal });
     const imported = ensured.filter((e) => e.action === 'imported').map((e) => e.name);
     if (imported.length) log.info('images prepared', { imported, built: ensured.filter((e) => e.built).map((e) => e.name), ms: Date.now() - t0 });
+    for (const e of ensured) (e.action === 'present' ? done.found : e.built ? done.built : done.imported).push(e.name);
   } catch (err) {
     if (signal.aborted) throw err;
     log.warn('the built-in images could not be prepared; pods using them will not start until they are (skiff image build)', { error: err });
+    done.failed.push('busybox and nginx could not be prepared (see the log)');
   }
   const source = new ContainerdImageSource({ endpoint: supervisor.endpoint, root: supervisor.paths.root });
   const mirror = await startRegistryMirror({ source, logger: opts.logger('registry-mirror') }, signal);
   writeMirrorHosts(supervisor.paths.registryConfigDir, mirror.url);
-  return source;
+  const summary = [
+    done.built.length ? `built ${done.built.join(', ')}` : '',
+    done.imported.length ? `imported ${done.imported.join(', ')} from the image cache` : '',
+    done.found.length ? `found ${done.found.join(', ')}` : '',
+    ...done.failed,
+  ];
+  return { source, summary: summary.filter(Boolean).join('; ') };
 }
 
-export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): Promise<CriNode> {
-  let supervisor: ContainerdSupervisor | undefined;
-  let endpoint = opts.containerRuntimeEndpoint;
-  if (!endpoint) {
-    const containerdLog = opts.logger('containerd');
-    supervisor = new ContainerdSupervisor({ dataDir: opts.dataDir, log: (message) => containerdLog.info(message) });
-    await supervisor.start(signal);
-    endpoint = supervisor.endpoint;
-  }
-  const runtime = new CriRuntime({ endpoint });
+/** The part of a node's start that needs no API server: the container runtime, its images and registry mirror. */
+export interface CriRuntimeStart {
+  runtime: CriRuntime;
+  /** runtimeName://version, for the Node's nodeInfo. */
+  runtimeVersion: string;
+  cniConfDir: string;
+  /** Stops what was started; call once the start signal has aborted. */
+  close(): Promise<void>;
+}
+
+/** Starts Skiff's own containerd (or connects to the given CRI socket) and prepares its images. */
+export async function startCriRuntime(opts: Pick<CriNodeOptions, 'dataDir' | 'containerRuntimeEndpoint' | 'logger' | 'step'>, signal: AbortSignal): Promise<CriRuntimeStart> {
+  const step: StepRunner = opts.step ?? ((_label, work) => work());
+  const containerdLog = opts.logger('containerd');
+  const own = opts.containerRuntimeEndpoint ? undefined : new ContainerdSupervisor({ dataDir: opts.dataDir, log: (message) => containerdLog.info(message) });
+  if (own) await step('starting containerd', () => own.start(signal));
+  const runtime = new CriRuntime({ endpoint: own?.endpoint ?? opts.containerRuntimeEndpoint! });
   const version = await runtime.version(signal);
-  const mirrorSource = supervisor ? await prepareImages(supervisor, runtime, opts, signal) : undefined;
-  const node: NodeConfig = { ...opts.node, nodeInfo: hostNodeInfo(`${version.runtimeName}://${version.runtimeVersion.replace(/^v/, '')}`) };
+  const mirrorSource = own ? (await step('preparing images', () => prepareImages(own, runtime, opts, signal), (r) => r.summary)).source : undefined;
+  return {
+    runtime,
+    runtimeVersion: `${version.runtimeName}://${version.runtimeVersion.replace(/^v/, '')}`,
+    cniConfDir: own ? own.paths.cniConfDir : '/etc/cni/net.d',
+    async close() {
+      // A mirror that no longer runs would turn every pull into "connection refused".
+      if (own) removeMirrorHosts(own.paths.registryConfigDir);
+      mirrorSource?.close();
+      await runtime.close();
+      await own?.stopped();
+    },
+  };
+}
+
+/** The proxy and DNS run beside the agent once its Node exists (kube-dns endpoints are owned by it); they never stop the node. */
+async function startServicesOnceRegistered(agent: NodeAgent, node: NodeConfig, ips: string[], opts: CriNodeOptions, signal: AbortSignal): Promise<void> {
+  const wanted = opts.services ?? { proxy: true, dns: true };
+  if (!wanted.proxy && !wanted.dns) return;
+  const log = opts.logger('skiff');
+  try {
+    await agent.waitForRegistration(signal);
+    const started = await startNodeServices(
+      {
+        client: opts.client,
+        nodeName: node.name,
+        nodeIPs: ips,
+        ...(wanted.clusterCIDR ? { clusterCIDR: wanted.clusterCIDR } : {}),
+        clusterDomain: opts.clusterDomain,
+        clusterDNS: opts.clusterDNS,
+        proxy: wanted.proxy,
+        dns: wanted.dns,
+        logger: opts.logger,
+      },
+      signal,
+    );
+    await started.done;
+  } catch (err) {
+    if (!signal.aborted) log.error('Services on this node (proxy, DNS) failed', { error: err });
+  }
+}
+
+/** `started`: the runtime startCriRuntime already started (e.g. while the control plane was starting). */
+export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal, started?: CriRuntimeStart): Promise<CriNode> {
+  const cri = started ?? (await startCriRuntime(opts, signal));
+  const { runtime } = cri;
+  const node: NodeConfig = { ...opts.node, nodeInfo: hostNodeInfo(cri.runtimeVersion) };
   const ips = node.addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address);
   const serving =
     opts.serving ??
@@ -91,7 +160,7 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): P
     runtime,
     node,
     dataDir: opts.dataDir,
-    cniConfDir: supervisor ? supervisor.paths.cniConfDir : '/etc/cni/net.d',
+    cniConfDir: cri.cniConfDir,
     ...(opts.bridge ? { bridge: opts.bridge } : {}),
     clusterDNS: opts.clusterDNS,
     clusterDomain: opts.clusterDomain,
@@ -99,15 +168,13 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal): P
     logger: opts.logger,
     ...(opts.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: opts.leaseDurationSeconds } : {}),
   });
+  const services = startServicesOnceRegistered(agent, node, ips, opts, signal);
   const done = (async () => {
     try {
       await agent.start(signal);
     } finally {
-      // A mirror that no longer runs would turn every pull into "connection refused".
-      if (supervisor) removeMirrorHosts(supervisor.paths.registryConfigDir);
-      mirrorSource?.close();
-      await runtime.close();
-      await supervisor?.stopped();
+      await services;
+      await cri.close();
     }
   })();
   return { agent, runtime, done };

@@ -28,6 +28,7 @@ describe('parseServerFlags', () => {
       nodeCIDRMaskSize: 24,
       logFormat: 'json',
       compaction: { intervalMs: 300_000, keepRevisions: 1000 },
+      disable: new Set(),
     });
   });
 
@@ -53,6 +54,8 @@ describe('parseServerFlags', () => {
         '--log-format', 'text',
         '--storage-compaction-interval', '1m30s',
         '--storage-compaction-keep=10',
+        '--disable', 'dns',
+        '--disable=servicelb,dns',
       ],
       user,
     );
@@ -68,6 +71,7 @@ describe('parseServerFlags', () => {
       nodeCIDRMaskSize: 26,
       logFormat: 'text',
       compaction: { intervalMs: 90_000, keepRevisions: 10 },
+      disable: new Set(['dns', 'servicelb']),
     });
   });
 
@@ -88,6 +92,7 @@ describe('parseServerFlags', () => {
     [['--storage-compaction-interval', '5'], /"--storage-compaction-interval": want a duration/],
     [['--storage-compaction-interval', '0s'], /"--storage-compaction-interval"/],
     [['--storage-compaction-keep', 'many'], /"--storage-compaction-keep": want a whole number/],
+    [['--disable', 'traefik'], /invalid argument "traefik" for "--disable": want dns or servicelb/],
     [['--log-format', 'xml'], /"--log-format"/],
     [['--datastore-endpoint', '/var/db'], /"--datastore-endpoint"/],
   ];

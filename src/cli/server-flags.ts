@@ -22,7 +22,12 @@ export interface ServerFlags {
   logFormat: LogFormat;
   /** Storage compaction: how often (ms) and how many revisions of history to keep. */
   compaction: { intervalMs: number; keepRevisions: number };
+  /** Packaged components not to run (k3s's --disable): the cluster DNS, the service load balancer. */
+  disable: ReadonlySet<DisableableComponent>;
 }
+
+export const DISABLEABLE = ['dns', 'servicelb'] as const;
+export type DisableableComponent = (typeof DISABLEABLE)[number];
 
 /** What the defaults depend on, passed in so tests do not depend on who runs them. */
 export interface ServerEnvironment {
@@ -54,6 +59,8 @@ Flags:
       --log-format text|json              (default text on a terminal, json otherwise)
       --storage-compaction-interval DUR   how often storage history is compacted (default 5m)
       --storage-compaction-keep N         revisions of history kept by compaction (default 1000)
+      --disable COMPONENT[,COMPONENT]     do not run a packaged component: dns (the kube-dns Service and
+                                          the nodes' DNS servers), servicelb (LoadBalancer addresses)
   -h, --help                              help for server
 `;
 
@@ -70,6 +77,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'storage-compaction-interval': { type: 'string' },
   'storage-compaction-keep': { type: 'string' },
+  disable: { type: 'string', multiple: true },
 } as const;
 
 /** node:util parseArgs errors, reworded the way cobra-based tools (kubectl, k3s) say them. */
@@ -108,7 +116,7 @@ export function parseIP(value: string, flag: string): string {
   return value;
 }
 
-function checkCIDR(value: string, flag: string): string {
+export function checkCIDR(value: string, flag: string): string {
   for (const part of value.split(',')) {
     const [address, prefix, extra] = part.split('/');
     const bits = address && isIP(address) === 6 ? 128 : 32;
@@ -142,7 +150,7 @@ export function parseDuration(value: string, flag: string): number {
 }
 
 export function parseServerFlags(args: string[], env: ServerEnvironment): ServerFlags {
-  let values: { [K in keyof typeof OPTIONS]?: string };
+  let values: { [K in Exclude<keyof typeof OPTIONS, 'disable'>]?: string } & { disable?: string[] };
   try {
     ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -168,9 +176,20 @@ export function parseServerFlags(args: string[], env: ServerEnvironment): Server
       intervalMs: parseDuration(values['storage-compaction-interval'] ?? '5m', 'storage-compaction-interval'),
       keepRevisions: parseCount(values['storage-compaction-keep'] ?? '1000', 'storage-compaction-keep'),
     },
+    disable: parseDisable(values.disable ?? []),
   };
   if (values['advertise-address'] !== undefined) flags.advertiseAddress = parseIP(values['advertise-address'], 'advertise-address');
   return flags;
+}
+
+/** --disable, repeated or comma-separated, as k3s takes it. */
+export function parseDisable(values: readonly string[]): ReadonlySet<DisableableComponent> {
+  const out = new Set<DisableableComponent>();
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    if (!(DISABLEABLE as readonly string[]).includes(value)) throw new UsageError(`invalid argument "${value}" for "--disable": want ${DISABLEABLE.join(' or ')}`);
+    out.add(value as DisableableComponent);
+  }
+  return out;
 }
 
 function parseCount(value: string, flag: string): number {

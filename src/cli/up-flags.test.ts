@@ -34,11 +34,28 @@ void describe('skiff up flags', () => {
   });
 
   void it('falls back to simulated pods, and says why, when containers cannot run here', () => {
-    const flags = parseUpFlags([], { ...env, criUnavailable: 'real containers need root' });
+    const prerequisites = { missing: ['conntrack'], missingOwnRuntime: [], debian: true, aptLists: true };
+    const flags = parseUpFlags([], { ...env, prerequisites });
     assert.equal(flags.runtime, 'simulated');
-    assert.equal(flags.runtimeNote, 'pods are simulated: real containers need root');
-    const asked = parseUpFlags(['--runtime', 'simulated'], env);
+    assert.match(flags.runtimeNote ?? '', /^pods are simulated: real containers need root, and Debian's conntrack is not installed \(sudo apt-get install -y --no-install-recommends conntrack;/);
+    assert.deepEqual(flags.installPackages, []);
+    const asked = parseUpFlags(['--runtime', 'simulated'], { ...env, prerequisites });
     assert.equal(asked.runtimeNote, undefined);
+    assert.throws(() => parseUpFlags(['--runtime', 'cri'], { ...env, prerequisites }), { name: 'PrerequisitesError', message: /^--runtime cri: real containers need root/ });
+  });
+
+  void it('as root on Debian, installs what is missing, and apt lists when there are none', () => {
+    const prerequisites = { missing: ['containerd', 'conntrack'], missingOwnRuntime: ['containerd'], debian: true, aptLists: false };
+    const flags = parseUpFlags([], { ...env, isRoot: true, prerequisites });
+    assert.equal(flags.runtime, 'cri');
+    assert.deepEqual(flags.installPackages, ['containerd', 'conntrack']);
+    assert.equal(flags.aptListsMissing, true);
+    assert.equal(flags.runtimeNote, undefined);
+    // Another runtime's socket: Skiff's own containerd and what only it needs are not installed.
+    const external = parseUpFlags(['--runtime', 'cri', '--container-runtime-endpoint', '/run/c.sock'], { ...env, isRoot: true, prerequisites });
+    assert.deepEqual(external.installPackages, ['conntrack']);
+    const simulated = parseUpFlags(['--runtime', 'simulated'], { ...env, isRoot: true, prerequisites });
+    assert.deepEqual([simulated.installPackages, simulated.aptListsMissing], [[], false]);
   });
 
   void it('parses the CRI node flags', () => {

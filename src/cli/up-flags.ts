@@ -1,11 +1,9 @@
 // `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { BUSYBOX_STATIC } from '../kubelet/containerd-images.ts';
-import { findContainerd } from '../kubelet/containerd.ts';
 import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
 import { UsageError, type Command } from './command.ts';
+import { checkPrerequisites, chooseRuntime, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
 import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
 export type UpRuntime = 'simulated' | 'cri';
@@ -33,8 +31,14 @@ export interface UpFlags {
   clusterDomain: string;
   /** The Linux bridge pods attach to. */
   cniBridge: string;
+  /** Run the Services proxy on this node (off with --disable-kube-proxy, as k3s). */
+  kubeProxy: boolean;
   /** Why the runtime is simulated when none was asked for. */
   runtimeNote?: string;
+  /** Debian packages to install before starting (runtime cri, as root on Debian, some missing). */
+  installPackages: string[];
+  /** apt has no package lists, and apt may be used (root on Debian, runtime cri): install and image builds need them. */
+  aptListsMissing: boolean;
 }
 
 const UP_OPTIONS = [
@@ -52,6 +56,7 @@ const UP_OPTIONS = [
   'cluster-dns',
   'cluster-domain',
   'cni-bridge',
+  'disable-kube-proxy',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -69,16 +74,19 @@ Usage:
 
 Flags:
 ${serverFlagLines()}
-      --runtime cri|simulated             what runs pods: cri (the default as root with containerd, runc,
-                                          the CNI plugins and busybox-static installed) runs real containers
-                                          under Skiff's own containerd; simulated (the default otherwise)
-                                          makes pods Running without containers, as kwok's nodes do
+      --runtime cri|simulated             what runs pods: cri (the default as root) runs real containers
+                                          under Skiff's own containerd, installing Debian's containerd, runc,
+                                          containernetworking-plugins, busybox-static, iptables, iproute2
+                                          and conntrack first when missing; simulated (the default when not
+                                          root, or missing packages cannot be installed) makes pods Running
+                                          without containers, as kwok's nodes do
       --container-runtime-endpoint URL    with --runtime cri, use this CRI socket (unix:///…) instead
                                           of starting Skiff's own containerd
       --kubelet-port N                    the node agent's HTTPS port for logs/exec/port-forward (10250)
       --cluster-dns IP                    nameserver for pods (default: 10th address of the service range)
       --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
       --cni-bridge NAME                   the Linux bridge pods attach to (default cni0)
+      --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -93,6 +101,9 @@ ${serverFlagLines()}
   -h, --help                              help for up
 `;
 
+/** `skiff up`'s flags that take no value. */
+const UP_SWITCHES = ['disable-kube-proxy'] as const;
+
 /** Takes `skiff up`'s own flags out of `args`; the rest are `skiff server`'s. */
 export function splitUpArgs(args: readonly string[]): { own: Partial<Record<UpOption, string>>; rest: string[] } {
   const own: Partial<Record<UpOption, string>> = {};
@@ -106,6 +117,11 @@ export function splitUpArgs(args: readonly string[]): { own: Partial<Record<UpOp
       continue;
     }
     let value = m[2];
+    if ((UP_SWITCHES as readonly string[]).includes(name)) {
+      if (value !== undefined && value !== 'true' && value !== 'false') throw new UsageError(`invalid argument "${value}" for "--${name}": want true or false`);
+      own[name] = value ?? 'true';
+      continue;
+    }
     if (value === undefined) {
       value = args[i + 1];
       if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
@@ -136,16 +152,23 @@ export function parseKeyValueList(value: string, flag: string, check: (k: string
 }
 
 export interface UpEnvironment extends ServerEnvironment {
-  /** Why real containers cannot run here (not root, packages missing); undefined when they can. */
-  criUnavailable?: string;
+  /** What this machine has of the packages real containers need; unknown: assume everything is there. */
+  prerequisites?: PrerequisiteReport;
 }
+
+const isRuntime = (value: string): value is UpRuntime => value === 'simulated' || value === 'cri';
 
 export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
   const { own, rest } = splitUpArgs(args);
   const server = parseServerFlags(rest, env);
-  // Real containers when this machine can run them, as k3s does; simulated pods otherwise (and said why).
-  const runtime = own.runtime ?? (env.criUnavailable === undefined ? 'cri' : 'simulated');
-  if (runtime !== 'simulated' && runtime !== 'cri') throw new UsageError(`invalid argument "${runtime}" for "--runtime": want simulated or cri`);
+  const asked = own.runtime;
+  if (asked !== undefined && !isRuntime(asked)) throw new UsageError(`invalid argument "${asked}" for "--runtime": want simulated or cri`);
+  // Real containers when this machine can run them (installing what is missing), as k3s does; simulated pods
+  // otherwise, and said why.
+  const choice: RuntimeChoice = env.prerequisites
+    ? chooseRuntime({ report: env.prerequisites, isRoot: env.isRoot, ...(asked ? { asked } : {}), externalRuntime: own['container-runtime-endpoint'] !== undefined })
+    : { runtime: asked ?? 'cri', install: [] };
+  const runtime = choice.runtime;
   const count = own['simulated-nodes'] ?? '0';
   if (!/^\d+$/.test(count) || Number(count) > 100_000) throw new UsageError(`invalid argument "${count}" for "--simulated-nodes": want a whole number up to 100000`);
   const flags: UpFlags = {
@@ -154,11 +177,14 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     simulatedNodes: Number(count),
     simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
     simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
-    ...(own.runtime === undefined && env.criUnavailable !== undefined ? { runtimeNote: `pods are simulated: ${env.criUnavailable}` } : {}),
+    ...(choice.note !== undefined ? { runtimeNote: choice.note } : {}),
+    installPackages: choice.install,
+    aptListsMissing: runtime === 'cri' && env.isRoot && env.prerequisites?.debian === true && !env.prerequisites.aptLists,
     kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port', 0),
     clusterDNS: parseClusterDNS(own['cluster-dns'], server.serviceCIDR),
     clusterDomain: own['cluster-domain'] ?? 'cluster.local',
     cniBridge: checkInterfaceName(own['cni-bridge'] ?? 'cni0', 'cni-bridge'),
+    kubeProxy: own['disable-kube-proxy'] !== 'true',
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
@@ -226,18 +252,6 @@ export function checkPodCIDRRoom(flags: UpFlags): void {
   }
 }
 
-/** Why this machine cannot run real containers, or undefined when it can. */
-export function criUnavailable(isRoot: boolean): string | undefined {
-  if (!isRoot) return 'real containers need root (run as root for --runtime cri)';
-  try {
-    findContainerd();
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-  if (!existsSync(BUSYBOX_STATIC)) return `the sandbox image is built from ${BUSYBOX_STATIC}: apt-get install busybox-static`;
-  return undefined;
-}
-
 /** Lease renewals one process sustains comfortably (each costs the API server ~3 ms). */
 const LEASE_RENEWALS_PER_SECOND = 100;
 const DEFAULT_LEASE_SECONDS = 40;
@@ -260,9 +274,8 @@ export const upCommand: Command = {
   usage: UP_USAGE,
   async run(args, io) {
     const isRoot = process.getuid?.() === 0;
-    const unavailable = criUnavailable(isRoot);
     const flags = parseUpFlags(args, {
-      ...(unavailable !== undefined ? { criUnavailable: unavailable } : {}),
+      prerequisites: checkPrerequisites(),
       isRoot,
       homeDir: homedir(),
       cwd: process.cwd(),

@@ -25,6 +25,22 @@ import { startKubeletServer } from './server/server.ts';
 import { VolumeManager } from './volumes/manager.ts';
 
 const FIELD_MANAGER = 'kubelet';
+/** Until the node is Ready, its status is looked at again after 20 ms, doubling up to 250 ms. */
+const NOT_READY_FIRST_RECHECK_MS = 20;
+const NOT_READY_RECHECK_MS = 250;
+
+/** A promise resolved when `waiters` are woken, rejected when `signal` aborts first. */
+function waitOn(waiters: Array<() => void>, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal?.reason);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiters.push(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
 
 export interface NodeAgentOptions {
   client: Client;
@@ -57,6 +73,8 @@ export class NodeAgent {
   #lease: Lease | undefined;
   #registered = false;
   #waiters: Array<() => void> = [];
+  #reportedReady = false;
+  #readyWaiters: Array<() => void> = [];
   #statusDirty = true;
   #lastStatusWrite = 0;
   #podCIDRs: string[] = [];
@@ -172,16 +190,12 @@ export class NodeAgent {
 
   /** Resolves once the Node exists. */
   waitForRegistration(signal?: AbortSignal): Promise<void> {
-    if (this.#registered) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal?.reason);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return this.#registered ? Promise.resolve() : waitOn(this.#waiters, signal);
+  }
+
+  /** Resolves once this agent has reported the Node Ready. */
+  waitForReady(signal?: AbortSignal): Promise<void> {
+    return this.#reportedReady ? Promise.resolve() : waitOn(this.#readyWaiters, signal);
   }
 
   #nodeObject(): Node {
@@ -249,6 +263,7 @@ export class NodeAgent {
 
   async #statusLoop(signal: AbortSignal): Promise<void> {
     const period = this.#opts.statusUpdateMs ?? 10_000;
+    let notReadyDelay = NOT_READY_FIRST_RECHECK_MS;
     while (!signal.aborted) {
       try {
         await this.#updateStatus(signal);
@@ -256,10 +271,13 @@ export class NodeAgent {
         if (signal.aborted) break;
         this.#log.debug('node status update failed', { error: err });
       }
-      // Until Ready, look again soon: the network becomes ready shortly after the CNI configuration is written.
+      // Until Ready, look again soon (and sooner at first): the network becomes ready moments after the CNI
+      // configuration is written, when containerd has read it.
       const ready = this.#node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      const delay = ready ? period : Math.min(period, notReadyDelay);
+      notReadyDelay = ready ? NOT_READY_FIRST_RECHECK_MS : Math.min(notReadyDelay * 2, NOT_READY_RECHECK_MS);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ready ? period : Math.min(period, 250));
+        const timer = setTimeout(done, delay);
         function done() {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
@@ -268,6 +286,8 @@ export class NodeAgent {
         this.#wakeStatus = done;
         signal.addEventListener('abort', done, { once: true });
       });
+      // Woken by a change (e.g. the pod network configured): start the quick rechecks over.
+      if (this.#statusDirty) notReadyDelay = NOT_READY_FIRST_RECHECK_MS;
     }
   }
 
@@ -286,6 +306,10 @@ export class NodeAgent {
         this.#node = (await client.updateStatus(NODES, '', next as KubeObject, { fieldManager: FIELD_MANAGER, signal })) as Node;
         this.#statusDirty = false;
         this.#lastStatusWrite = Date.now();
+        if (!this.#reportedReady && conditions.some((c) => c.type === 'Ready' && c.status === 'True')) {
+          this.#reportedReady = true;
+          for (const wake of this.#readyWaiters.splice(0)) wake();
+        }
         return;
       } catch (err) {
         if (isNotFound(err)) {

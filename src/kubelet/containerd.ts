@@ -134,6 +134,8 @@ export class ContainerdSupervisor {
     const client = new CriClient({ endpoint: this.endpoint, timeoutMs: 2000 });
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
+    // containerd answers within a few hundred ms of starting: look often at first, less often later.
+    let delay = 10;
     try {
       while (Date.now() < deadline) {
         signal?.throwIfAborted();
@@ -145,7 +147,8 @@ export class ContainerdSupervisor {
             last = err;
           }
         }
-        await sleep(100, undefined, signal ? { signal } : {});
+        await sleep(delay, undefined, signal ? { signal } : {});
+        delay = Math.min(delay * 1.5, 100);
       }
     } finally {
       client.close();

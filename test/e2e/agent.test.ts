@@ -34,7 +34,7 @@ void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 
     server = await startSkiffServer({ datastore: 'sqlite', command: 'server', extraArgs: ['--cluster-cidr', '10.245.0.0/16'], signal: abort.signal });
     agentDir = await mkdtemp(join(tmpdir(), 'sk-ag-'));
     const port = await freePort();
-    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', 'worker-1', '--node-ip', '127.0.0.1', '--kubelet-port', String(port), '--cni-bridge', BRIDGE], {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--data-dir', agentDir, '--node-name', 'worker-1', '--node-ip', '127.0.0.1', '--kubelet-port', String(port), '--cni-bridge', BRIDGE, '--disable-kube-proxy'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -45,7 +45,7 @@ describe('skiff killall after a crashed node', { skip: process.getuid?.() !== 0 
     server = await startSkiffServer({
       datastore: 'sqlite',
       command: 'up',
-      extraArgs: ['--runtime', 'cri', '--kubelet-port', String(await freePort()), '--cni-bridge', BRIDGE, '--cluster-cidr', '10.247.0.0/16'],
+      extraArgs: ['--runtime', 'cri', '--kubelet-port', String(await freePort()), '--cni-bridge', BRIDGE, '--cluster-cidr', '10.247.0.0/16', '--disable-kube-proxy'],
       signal: abort.signal,
       readyTimeoutMs: 120_000,
     });

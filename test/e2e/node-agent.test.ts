@@ -46,7 +46,7 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
 
   before(async () => {
     kubeletPort = await freePort();
-    server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort)], signal: abort.signal, readyTimeoutMs: 120_000 });
+    server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort), '--disable-kube-proxy'], signal: abort.signal, readyTimeoutMs: 120_000 });
     cri = new CriClient({ endpoint: join(server.dataDir, 'containerd', 'containerd.sock'), timeoutMs: 10_000 });
     // The first start builds the quick start's images before the node registers.
     await eventually('the banner', () => (server.output().includes('Skiff is up') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200, attempts: 1000 });

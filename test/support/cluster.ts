@@ -38,6 +38,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     nodeCIDRMaskSize: 24,
     logFormat: 'json',
     compaction: { intervalMs: 5 * 60_000, keepRevisions: 1000 },
+    // No kube-dns Service: tests see only the objects they make (and the bootstrap ones), unless they ask for it.
+    disable: new Set(['dns', 'servicelb'] as const),
     ...opts.flags,
   };
   const stop = new AbortController();

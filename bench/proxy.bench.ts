@@ -1,0 +1,215 @@
+// Proxy rule sync: 1,000 and 10,000 ClusterIP Services × 10 endpoints, applied with iptables-nft-restore inside a
+// scratch network namespace (deleted at the end), timed as compute (rules and restore input, in this process) and
+// restore (iptables-restore, plus the jump-rule checks of a full sync) separately.
+//   full        the first sync: every chain written into empty tables
+//   resync      a full sync over the same, existing rules
+//   endpoints   one Service's endpoints changed (one pod replaced): a partial sync
+//   new service one Service added: a partial sync that also rewrites KUBE-SERVICES (as upstream's partial sync does)
+// and, at 1,000 Services, the full sync in a single nat transaction, to show why large writes are split (restore.ts).
+// Targets (issue 6): full sync of 10,000 Services under 1 s; one changed Service under 50 ms.
+// Needs root. Run: npm run bench:proxy   (BENCH_QUICK=1: 1,000 Services only)
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Service } from 'kubernetes-types/core/v1.d.ts';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
+import { silentLogger } from '../src/log.ts';
+import { ExecIptables } from '../src/proxy/iptables.ts';
+import { RuleSyncer, type SyncResult } from '../src/proxy/syncer.ts';
+import { fmt, formatTable } from './lib/report.ts';
+
+const quick = process.env['BENCH_QUICK'] === '1';
+const SIZES = quick ? [1000] : [1000, 10_000];
+const ENDPOINTS = 10;
+const PARTIAL_RUNS = 5;
+const TARGET = { fullMs: 1000, partialMs: 50 };
+
+interface Row {
+  services: number;
+  phase: string;
+  result: SyncResult;
+}
+
+const namespaces: string[] = [];
+const started = performance.now();
+
+function progress(msg: string): void {
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+}
+
+function scratchNamespace(): string {
+  const ns = `skb-proxy-${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  namespaces.push(ns);
+  return ns;
+}
+
+function deleteNamespaces(): void {
+  for (const ns of namespaces.splice(0)) {
+    try {
+      execFileSync('ip', ['netns', 'delete', ns]);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const ip = (base: number, n: number) => `${base}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+
+function service(i: number, rv = '1'): Service {
+  return {
+    metadata: { namespace: 'bench', name: `svc-${i}`, resourceVersion: rv },
+    spec: { type: 'ClusterIP', clusterIP: ip(10, 0x600000 + i), ports: [{ name: 'http', port: 80, protocol: 'TCP' }], sessionAffinity: 'None' },
+  };
+}
+
+function slice(i: number, first: number, rv = '1'): EndpointSlice {
+  return {
+    metadata: { namespace: 'bench', name: `svc-${i}-abcde`, resourceVersion: rv, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({ addresses: [ip(100, first + e)], nodeName: `node-${e % 3}`, conditions: { ready: true } })),
+  };
+}
+
+// PROXY_MAX_CHAINS overrides the chains per nat transaction (restore.ts), to explore the trade-off.
+const maxChains = Number(process.env['PROXY_MAX_CHAINS'] ?? 0) || undefined;
+
+function newSyncer(netns: string, maxChainsPerTransaction = maxChains): RuleSyncer {
+  return new RuleSyncer({
+    iptables: new ExecIptables({ netns }),
+    nodeName: 'node-0',
+    nodeIPs: ['192.0.2.2'],
+    clusterCIDR: '10.244.0.0/16',
+    logger: silentLogger(),
+    conntrack: null,
+    ...(maxChainsPerTransaction ? { maxChainsPerTransaction } : {}),
+  });
+}
+
+function load(syncer: RuleSyncer, services: number): void {
+  for (let i = 0; i < services; i++) {
+    syncer.updateService(service(i));
+    syncer.updateEndpointSlice(slice(i, i * ENDPOINTS));
+  }
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function runSize(services: number, rows: Row[]): Promise<void> {
+  const syncer = newSyncer(scratchNamespace());
+  load(syncer, services);
+  progress(`${services} Services: full sync`);
+  rows.push({ services, phase: 'full', result: await syncer.sync() });
+
+  progress(`${services} Services: ${PARTIAL_RUNS} syncs of one Service's endpoints changing`);
+  const partial: SyncResult[] = [];
+  for (let r = 0; r < PARTIAL_RUNS; r++) {
+    const i = Math.floor(((r + 1) * services) / (PARTIAL_RUNS + 1));
+    // One pod replaced: the first endpoint gets a fresh address.
+    const s = slice(i, i * ENDPOINTS, `${r + 2}`);
+    s.endpoints![0]!.addresses = [ip(101, i * PARTIAL_RUNS + r)];
+    syncer.updateEndpointSlice(s);
+    partial.push(await syncer.sync());
+  }
+  const mid = [...partial].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(partial.length / 2)]!;
+  rows.push({ services, phase: `endpoints (median of ${PARTIAL_RUNS})`, result: mid });
+
+  progress(`${services} Services: one Service added`);
+  syncer.updateService(service(services));
+  syncer.updateEndpointSlice(slice(services, services * ENDPOINTS));
+  rows.push({ services, phase: 'new service', result: await syncer.sync() });
+
+  progress(`${services} Services: full resync over existing rules`);
+  syncer.requestFullSync();
+  rows.push({ services, phase: 'resync', result: await syncer.sync() });
+  if (partial.some((p) => p.full)) throw new Error('a one-Service change produced a full sync');
+  deleteNamespaces();
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/proxy.bench.ts needs root (network namespaces and iptables)');
+    process.exitCode = 1;
+    return;
+  }
+  const rows: Row[] = [];
+  for (const n of SIZES) await runSize(n, rows);
+
+  progress('1000 Services: full sync as one nat transaction, for comparison');
+  const single = newSyncer(scratchNamespace(), Number.MAX_SAFE_INTEGER);
+  load(single, 1000);
+  rows.push({ services: 1000, phase: 'full, one transaction', result: await single.sync() });
+  deleteNamespaces();
+
+  const table = formatTable(
+    [
+      { title: 'services', width: 8 },
+      { title: 'sync', width: 24, left: true },
+      { title: 'compute ms', width: 10 },
+      { title: 'restore ms', width: 10 },
+      { title: 'jumps ms', width: 8 },
+      { title: 'save ms', width: 7 },
+      { title: 'total ms', width: 9 },
+      { title: 'nat rules', width: 9 },
+      { title: 'chains', width: 7 },
+      { title: 'txns', width: 4 },
+      { title: 'MB', width: 5 },
+    ],
+    rows.map(({ services, phase, result: r }) => [
+      String(services),
+      phase,
+      fmt(r.computeMs, 1),
+      fmt(r.restoreMs, 1),
+      fmt(r.jumpsMs, 1),
+      fmt(r.saveMs, 1),
+      fmt(r.totalMs, 1),
+      String(r.natRules),
+      String(r.natChains),
+      String(r.transactions),
+      fmt(r.bytes / 1e6, 1),
+    ]),
+  );
+  const find = (n: number, phase: string) => rows.find((r) => r.services === n && r.phase.startsWith(phase))?.result;
+  const largest = SIZES.at(-1)!;
+  const full = find(largest, 'full');
+  const partial = find(largest, 'endpoints');
+  console.log(`\nProxy rule sync, ClusterIP Services × ${ENDPOINTS} endpoints, iptables-nft-restore in a scratch network namespace\n`);
+  console.log(table);
+  console.log(
+    `\ntargets: full sync of ${largest} Services ${fmt(full?.totalMs ?? NaN, 0)} ms (target < ${TARGET.fullMs} ms: ${(full?.totalMs ?? Infinity) < TARGET.fullMs ? 'met' : 'missed'}); ` +
+      `one changed Service ${fmt(partial?.totalMs ?? NaN, 1)} ms (target < ${TARGET.partialMs} ms: ${(partial?.totalMs ?? Infinity) < TARGET.partialMs ? 'met' : 'missed'})`,
+  );
+  const json = {
+    endpointsPerService: ENDPOINTS,
+    maxChainsPerTransaction: maxChains ?? 1000,
+    rows: rows.map(({ services, phase, result: r }) => ({
+      services,
+      phase,
+      computeMs: Math.round(r.computeMs * 10) / 10,
+      restoreMs: Math.round(r.restoreMs * 10) / 10,
+      jumpsMs: Math.round(r.jumpsMs * 10) / 10,
+      saveMs: Math.round(r.saveMs * 10) / 10,
+      totalMs: Math.round(r.totalMs * 10) / 10,
+      natRules: r.natRules,
+      natChains: r.natChains,
+      transactions: r.transactions,
+      bytes: r.bytes,
+    })),
+    medianPartialMs: median(rows.filter((r) => r.phase.startsWith('endpoints')).map((r) => r.result.totalMs)),
+  };
+  process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
+}
+
+const onSignal = () => {
+  deleteNamespaces();
+  process.exit(130);
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(deleteNamespaces);

@@ -1,0 +1,160 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { service, slice } from './fixtures.testutil.ts';
+import { cidrContains, serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
+import { categorizeEndpoints } from './topology.ts';
+
+describe('servicePorts', () => {
+  it('gives every port of a ClusterIP Service its upstream ServicePortName', () => {
+    const ports = servicePorts(
+      service('ns1', 'svc1', {
+        clusterIP: '10.96.0.20',
+        clusterIPs: ['10.96.0.20'],
+        ports: [
+          { name: 'p80', port: 80, protocol: 'TCP' },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      ports.map((p) => [p.name, p.protocol, p.clusterIP, p.port, p.nodePort]),
+      [
+        ['ns1/svc1:p80', 'TCP', '10.96.0.20', 80, 0],
+        ['ns1/svc1:dns', 'UDP', '10.96.0.20', 53, 0],
+      ],
+    );
+    const unnamed = servicePorts(service('ns1', 'web', { clusterIP: '10.96.0.21', ports: [{ port: 8080, protocol: 'SCTP' }] }));
+    assert.equal(unnamed[0]!.name, 'ns1/web');
+    assert.equal(unnamed[0]!.protocol, 'SCTP');
+  });
+
+  it('skips headless and ExternalName Services', () => {
+    assert.deepEqual(servicePorts(service('ns', 'headless', { clusterIP: 'None', ports: [{ port: 80 }] })), []);
+    assert.deepEqual(servicePorts(service('ns', 'ext', { type: 'ExternalName', externalName: 'example.com', ports: [{ port: 80 }] })), []);
+  });
+
+  it('reads NodePort, external IPs, load-balancer ingress, affinity and traffic policies', () => {
+    const [p] = servicePorts(
+      service(
+        'ns',
+        'lb',
+        {
+          type: 'LoadBalancer',
+          clusterIP: '10.96.0.30',
+          externalIPs: ['192.0.2.50', 'fd00::1'],
+          ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }],
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+          externalTrafficPolicy: 'Local',
+          internalTrafficPolicy: 'Local',
+          healthCheckNodePort: 31000,
+          loadBalancerSourceRanges: [' 203.0.113.0/25 '],
+        },
+        { loadBalancer: { ingress: [{ ip: '192.0.2.2' }, { ip: '192.0.2.3', ipMode: 'Proxy' }, { hostname: 'lb.example.com' }] } },
+      ),
+    );
+    assert.ok(p);
+    assert.equal(p.nodePort, 30080);
+    assert.deepEqual(p.externalIPs, ['192.0.2.50']);
+    assert.deepEqual(p.loadBalancerVIPs, ['192.0.2.2']);
+    assert.deepEqual(p.loadBalancerSourceRanges, ['203.0.113.0/25']);
+    assert.equal(p.sessionAffinityClientIP, true);
+    assert.equal(p.stickyMaxAgeSeconds, 60);
+    assert.equal(p.externalPolicyLocal, true);
+    assert.equal(p.internalPolicyLocal, true);
+    assert.equal(p.healthCheckNodePort, 31000);
+  });
+
+  it('ignores externalTrafficPolicy on a Service nothing external reaches', () => {
+    const [p] = servicePorts(service('ns', 's', { clusterIP: '10.96.0.31', ports: [{ port: 80 }], externalTrafficPolicy: 'Local' }));
+    assert.equal(p!.externalPolicyLocal, false);
+  });
+});
+
+describe('serviceEndpoints', () => {
+  it('merges slices per port, sorted by address, reading unset conditions as ready and serving', () => {
+    const eps = serviceEndpoints(
+      'ns1/svc1',
+      [
+        slice('ns1', 'svc1', [{ ip: '10.244.0.9', node: 'node-a' }, { ip: '10.244.1.3', node: 'node-b', ready: false, serving: true, terminating: true }], undefined, 'a'),
+        slice('ns1', 'svc1', [{ ip: '10.244.0.10', node: 'node-b' }], undefined, 'b'),
+      ],
+      'node-a',
+    );
+    const list = eps.get(servicePortKey('ns1/svc1:p80', 'TCP'))!;
+    assert.deepEqual(
+      list.map((e) => [e.endpoint, e.isLocal, e.ready, e.serving, e.terminating]),
+      [
+        ['10.244.0.10:80', false, true, true, false],
+        ['10.244.0.9:80', true, true, true, false],
+        ['10.244.1.3:80', false, false, true, true],
+      ],
+    );
+  });
+
+  it('counts an endpoint in two slices once, preferring the local copy, and skips IPv6 slices', () => {
+    const v6 = { ...slice('ns', 's', [{ ip: 'fd00::5' }], undefined, 'v6'), addressType: 'IPv6' };
+    const eps = serviceEndpoints(
+      'ns/s',
+      [slice('ns', 's', [{ ip: '10.244.0.5', node: 'other' }], undefined, 'x'), slice('ns', 's', [{ ip: '10.244.0.5', node: 'me' }], undefined, 'y'), v6],
+      'me',
+    );
+    const list = eps.get(servicePortKey('ns/s:p80', 'TCP'))!;
+    assert.equal(list.length, 1);
+    assert.equal(list[0]!.isLocal, true);
+  });
+});
+
+describe('categorizeEndpoints', () => {
+  const [clusterSvc] = servicePorts(service('ns', 's', { clusterIP: '10.96.0.40', ports: [{ name: 'p80', port: 80 }] }));
+  const [localSvc] = servicePorts(
+    service('ns', 's', { type: 'NodePort', clusterIP: '10.96.0.40', ports: [{ name: 'p80', port: 80, nodePort: 30001 }], externalTrafficPolicy: 'Local' }),
+  );
+  const endpoints = (specs: Parameters<typeof slice>[2]) => serviceEndpoints('ns/s', [slice('ns', 's', specs)], 'me').get('ns/s:p80|TCP') ?? [];
+
+  it('uses ready endpoints only while there are any', () => {
+    const eps = endpoints([{ ip: '10.244.0.1', node: 'me' }, { ip: '10.244.0.2', ready: false, serving: true, terminating: true }]);
+    const c = categorizeEndpoints(eps, clusterSvc!);
+    assert.deepEqual(c.cluster.map((e) => e.ip), ['10.244.0.1']);
+    assert.equal(c.hasAny, true);
+  });
+
+  it('falls back to serving terminating endpoints when none is ready, never to non-serving ones', () => {
+    const eps = endpoints([
+      { ip: '10.244.0.1', ready: false, serving: false, terminating: true },
+      { ip: '10.244.0.2', ready: false, serving: true, terminating: true },
+    ]);
+    assert.deepEqual(categorizeEndpoints(eps, clusterSvc!).cluster.map((e) => e.ip), ['10.244.0.2']);
+    const none = endpoints([{ ip: '10.244.0.1', ready: false, serving: false, terminating: true }]);
+    assert.equal(categorizeEndpoints(none, clusterSvc!).hasAny, false);
+  });
+
+  it('gives Local policy only this node endpoints, and still knows of remote ones', () => {
+    const eps = endpoints([{ ip: '10.244.0.1', node: 'me' }, { ip: '10.244.1.1', node: 'other' }]);
+    const c = categorizeEndpoints(eps, localSvc!);
+    assert.deepEqual(c.local.map((e) => e.ip), ['10.244.0.1']);
+    assert.deepEqual(c.cluster.map((e) => e.ip), ['10.244.0.1', '10.244.1.1']);
+    assert.deepEqual(c.reachable.map((e) => e.ip), ['10.244.0.1', '10.244.1.1']);
+    const remoteOnly = categorizeEndpoints(endpoints([{ ip: '10.244.1.1', node: 'other' }]), localSvc!);
+    assert.deepEqual(remoteOnly.local, []);
+    assert.equal(remoteOnly.hasAny, true);
+  });
+
+  it('adds a local terminating endpoint to the reachable set when Local policy falls back to it', () => {
+    const eps = endpoints([{ ip: '10.244.0.1', node: 'me', ready: false, serving: true, terminating: true }, { ip: '10.244.1.1', node: 'other' }]);
+    const c = categorizeEndpoints(eps, localSvc!);
+    assert.deepEqual(c.local.map((e) => e.ip), ['10.244.0.1']);
+    assert.deepEqual(c.cluster.map((e) => e.ip), ['10.244.1.1']);
+    assert.deepEqual(c.reachable.map((e) => e.ip).sort(), ['10.244.0.1', '10.244.1.1']);
+  });
+});
+
+describe('cidrContains', () => {
+  it('matches addresses inside an IPv4 CIDR only', () => {
+    assert.ok(cidrContains('10.244.0.0/16', '10.244.7.1'));
+    assert.ok(!cidrContains('10.244.0.0/16', '10.245.0.1'));
+    assert.ok(cidrContains('192.0.2.2/32', '192.0.2.2'));
+    assert.ok(cidrContains('0.0.0.0/0', '8.8.8.8'));
+    assert.ok(!cidrContains('203.0.113.0/25', '203.0.113.200'));
+  });
+});

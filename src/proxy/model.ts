@@ -1,0 +1,188 @@
+// What kube-proxy needs from Services and EndpointSlices (upstream's BaseServicePortInfo and endpointSliceCache), IPv4
+// only: one ServicePortInfo per service port, and the endpoints of each service port with their conditions.
+import type { Service, ServicePort } from 'kubernetes-types/core/v1.d.ts';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface ServicePortInfo {
+  /** Upstream's ServicePortName string: "namespace/name:port", or "namespace/name" for an unnamed port. */
+  name: string;
+  /** "namespace/name" of the Service. */
+  serviceKey: string;
+  portName: string;
+  protocol: Protocol;
+  clusterIP: string;
+  port: number;
+  /** 0 when the port has none. */
+  nodePort: number;
+  externalIPs: string[];
+  /** status.loadBalancer.ingress IPs in VIP mode. */
+  loadBalancerVIPs: string[];
+  loadBalancerSourceRanges: string[];
+  /** 0 when the Service needs no health check. */
+  healthCheckNodePort: number;
+  sessionAffinityClientIP: boolean;
+  stickyMaxAgeSeconds: number;
+  externalPolicyLocal: boolean;
+  internalPolicyLocal: boolean;
+}
+
+export interface EndpointInfo {
+  ip: string;
+  port: number;
+  /** "ip:port", the endpoint's identity in chain names and comments. */
+  endpoint: string;
+  nodeName: string;
+  isLocal: boolean;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
+/** Key of a service port (and of its endpoints): its ServicePortName string and protocol. */
+export function servicePortKey(name: string, protocol: string): string {
+  return `${name}|${protocol}`;
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+export function isIPv4(ip: string): boolean {
+  return IPV4.test(ip);
+}
+
+function isIPv4CIDR(cidr: string): boolean {
+  const [ip, bits, extra] = cidr.split('/');
+  return extra === undefined && ip !== undefined && isIPv4(ip) && bits !== undefined && /^\d{1,2}$/.test(bits) && Number(bits) <= 32;
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+/** True when the IPv4 `cidr` contains `ip`. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  if (!base || !isIPv4(base) || !isIPv4(ip)) return false;
+  const bits = Number(bitsText ?? 32);
+  if (bits === 0) return true;
+  const mask = bits >= 32 ? 0xffffffff : ~((1 << (32 - bits)) - 1) >>> 0;
+  return ((ipToInt(base) & mask) >>> 0) === ((ipToInt(ip) & mask) >>> 0);
+}
+
+/** upstream's ShouldSkipService: headless (clusterIP None or empty) and ExternalName Services get no rules. */
+export function shouldSkipService(svc: Service): boolean {
+  const ip = svc.spec?.clusterIP;
+  if (!ip || ip === 'None') return true;
+  return svc.spec?.type === 'ExternalName';
+}
+
+function externallyAccessibleService(svc: Service): boolean {
+  const type = svc.spec?.type ?? 'ClusterIP';
+  return type === 'LoadBalancer' || type === 'NodePort' || (type === 'ClusterIP' && (svc.spec?.externalIPs?.length ?? 0) > 0);
+}
+
+function clusterIPv4(svc: Service): string | undefined {
+  const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec?.clusterIP ? [svc.spec.clusterIP] : [];
+  return ips.find(isIPv4);
+}
+
+function portNameString(serviceKey: string, port: ServicePort): string {
+  return port.name ? `${serviceKey}:${port.name}` : serviceKey;
+}
+
+/** The ports of a Service kube-proxy programs (none for headless and ExternalName Services). */
+export function servicePorts(svc: Service): ServicePortInfo[] {
+  if (shouldSkipService(svc)) return [];
+  const clusterIP = clusterIPv4(svc);
+  if (!clusterIP) return [];
+  const spec = svc.spec ?? {};
+  const serviceKey = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
+  const affinity = spec.sessionAffinity === 'ClientIP';
+  const externalPolicyLocal = externallyAccessibleService(svc) && spec.externalTrafficPolicy === 'Local';
+  const needsHealthCheck = spec.type === 'LoadBalancer' && externalPolicyLocal;
+  const loadBalancerVIPs = (svc.status?.loadBalancer?.ingress ?? [])
+    .filter((ing) => ing.ip && (ing.ipMode === undefined || ing.ipMode === 'VIP'))
+    .map((ing) => ing.ip!)
+    .filter(isIPv4);
+  return (spec.ports ?? []).map((port) => ({
+    name: portNameString(serviceKey, port),
+    serviceKey,
+    portName: port.name ?? '',
+    protocol: (port.protocol ?? 'TCP') as Protocol,
+    clusterIP,
+    port: port.port,
+    nodePort: port.nodePort ?? 0,
+    externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
+    loadBalancerVIPs,
+    loadBalancerSourceRanges: (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(isIPv4CIDR),
+    healthCheckNodePort: needsHealthCheck ? (spec.healthCheckNodePort ?? 0) : 0,
+    sessionAffinityClientIP: affinity,
+    stickyMaxAgeSeconds: affinity ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,
+    externalPolicyLocal,
+    internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
+  }));
+}
+
+export function externallyAccessible(svc: ServicePortInfo): boolean {
+  return svc.nodePort !== 0 || svc.loadBalancerVIPs.length > 0 || svc.externalIPs.length > 0;
+}
+
+/** The port ever sends traffic to Cluster-policy endpoints (external Local policy still needs them to short-circuit). */
+export function usesClusterEndpoints(svc: ServicePortInfo): boolean {
+  return !svc.internalPolicyLocal || externallyAccessible(svc);
+}
+
+export function usesLocalEndpoints(svc: ServicePortInfo): boolean {
+  return svc.internalPolicyLocal || (svc.externalPolicyLocal && externallyAccessible(svc));
+}
+
+/** The Service an EndpointSlice belongs to ("namespace/name"), from its kubernetes.io/service-name label. */
+export function sliceServiceKey(slice: EndpointSlice): string | undefined {
+  const name = slice.metadata?.labels?.['kubernetes.io/service-name'];
+  const ns = slice.metadata?.namespace;
+  return name && ns ? `${ns}/${name}` : undefined;
+}
+
+/**
+ * The endpoints of a Service's ports from its EndpointSlices, keyed by servicePortKey, sorted by "ip:port" and with
+ * duplicates (an endpoint in two slices while it moves) merged, preferring the local copy, as upstream does.
+ */
+export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSlice>, nodeName: string): Map<string, EndpointInfo[]> {
+  const byPort = new Map<string, Map<string, EndpointInfo>>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4') continue;
+    for (const port of slice.ports ?? []) {
+      if (!port.port) continue;
+      const name = port.name ? `${serviceKey}:${port.name}` : serviceKey;
+      const key = servicePortKey(name, port.protocol ?? 'TCP');
+      let set = byPort.get(key);
+      if (!set) byPort.set(key, (set = new Map()));
+      for (const ep of slice.endpoints ?? []) {
+        const ip = ep.addresses?.[0];
+        if (!ip || !isIPv4(ip)) continue;
+        const epNode = ep.nodeName ?? '';
+        const info: EndpointInfo = {
+          ip,
+          port: port.port,
+          endpoint: `${ip}:${port.port}`,
+          nodeName: epNode,
+          isLocal: nodeName !== '' && epNode === nodeName,
+          ready: ep.conditions?.ready ?? true,
+          serving: ep.conditions?.serving ?? true,
+          terminating: ep.conditions?.terminating ?? false,
+        };
+        if (!set.has(info.endpoint) || info.isLocal) set.set(info.endpoint, info);
+      }
+    }
+  }
+  const out = new Map<string, EndpointInfo[]>();
+  for (const [key, set] of byPort) {
+    if (set.size === 0) continue;
+    out.set(
+      key,
+      [...set.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0)),
+    );
+  }
+  return out;
+}

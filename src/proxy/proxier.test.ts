@@ -1,0 +1,92 @@
+// The Proxier against the real API server, writing to the in-memory iptables: informers, coalesced syncs, the canary
+// check and retries. (test/e2e/proxy.test.ts runs it against real iptables and packets.)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../log.ts';
+import { gvr, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { eventually } from '../../test/support/server.ts';
+import { FakeIptables } from './fake-iptables.testutil.ts';
+import { service, slice } from './fixtures.testutil.ts';
+import { Proxier } from './proxier.ts';
+
+describe('Proxier', () => {
+  let cluster: TestCluster;
+  const iptables = new FakeIptables();
+  const stop = new AbortController();
+  let proxier: Proxier;
+  let running: Promise<void>;
+
+  before(async () => {
+    cluster = await startTestCluster();
+    const svc = service('default', 'early', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+    delete svc.metadata!.resourceVersion;
+    await cluster.client.create(gvr.services, 'default', svc as never);
+    proxier = new Proxier({
+      client: cluster.client,
+      nodeName: 'node-a',
+      nodeIPs: ['192.0.2.2'],
+      clusterCIDR: '10.244.0.0/16',
+      iptables,
+      logger: silentLogger(),
+      conntrack: null,
+      sysctl: null,
+      minSyncPeriodMs: 50,
+      syncPeriodMs: 300,
+    });
+    running = proxier.start(stop.signal);
+    await proxier.waitForFirstSync(stop.signal);
+  });
+
+  after(async () => {
+    stop.abort();
+    await running;
+    await cluster?.stop();
+  });
+
+  const natServices = () => iptables.rules('nat', 'KUBE-SERVICES') ?? [];
+  const create = async (obj: { metadata?: { resourceVersion?: string } }, resource: typeof gvr.services) => {
+    delete obj.metadata?.resourceVersion;
+    return cluster.client.create(resource, 'default', obj as never);
+  };
+
+  it('has synced every Service that existed at start before waitForFirstSync resolves', () => {
+    assert.equal(proxier.metrics.fullSyncs >= 1, true);
+    assert.ok(
+      (iptables.rules('filter', 'KUBE-SERVICES') ?? []).some((r) => r.includes('"default/early:http has no endpoints"')),
+      'a Service without endpoints is rejected from the first sync',
+    );
+  });
+
+  it('follows Services and EndpointSlices with partial syncs', async () => {
+    await create(service('default', 'web', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }), gvr.services);
+    await create(slice('default', 'web', [{ ip: '10.244.0.5', node: 'node-a' }], [{ name: 'http', port: 8080 }]), gvr.endpointslices);
+    const rule = await eventually('the web ClusterIP is captured', () => natServices().find((r) => r.includes('"default/web:http cluster IP"')));
+    assert.match(rule, /-j KUBE-SVC-[A-Z2-7]{16}$/);
+    const svcChain = rule.split(' -j ')[1]!;
+    await eventually('traffic goes to the endpoint', () => (iptables.rules('nat', svcChain)?.some((r) => r.includes('10.244.0.5:8080')) ? true : undefined));
+    assert.equal(proxier.metrics.lastSync?.full, false);
+
+    await cluster.client.delete(gvr.services, 'default', 'web');
+    await eventually('the web chains are gone', () => (!iptables.chains('nat').includes(svcChain) ? true : undefined));
+    assert.ok(!natServices().some((r) => r.includes('default/web')));
+  });
+
+  it('rewrites everything when the canary chains disappear (someone flushed the tables)', async () => {
+    const before = proxier.metrics.fullSyncs;
+    await iptables.restore('*mangle\n-X KUBE-PROXY-CANARY\nCOMMIT\n');
+    await eventually('a full sync', () => (proxier.metrics.fullSyncs > before ? true : undefined), { timeoutMs: 5000 });
+    assert.ok(iptables.chains('mangle').includes('KUBE-PROXY-CANARY'));
+  });
+
+  it('retries a failed sync with a full one', async () => {
+    const failures = proxier.metrics.failures;
+    iptables.failNextRestore = 'iptables-restore: simulated failure';
+    await create(service('default', 'after-failure', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }), gvr.services);
+    await eventually('the failure is counted', () => (proxier.metrics.failures > failures ? true : undefined));
+    assert.match(proxier.metrics.lastError ?? '', /simulated failure/);
+    await eventually('the Service is synced after the retry', () =>
+      (iptables.rules('filter', 'KUBE-SERVICES') ?? []).some((r) => r.includes('default/after-failure:http')) ? true : undefined,
+    );
+    assert.equal(proxier.metrics.lastSync?.full, true);
+  });
+});

@@ -1,0 +1,221 @@
+// kube-proxy in iptables mode for one node: informers on Services and EndpointSlices feed the RuleSyncer, and syncs
+// run coalesced — at most one every minSyncPeriodMs (upstream's minSyncPeriod), at least one every syncPeriodMs, with a
+// full rewrite every fullSyncPeriodMs or as soon as the canary chains show that someone flushed the tables.
+//
+// Skiff's minSyncPeriod defaults to 100 ms where upstream's is 1 s: a partial sync here writes only the changed
+// Service's chains (a few ms on a small node), so coalescing a burst of EndpointSlice updates (a rollout, a scale-up)
+// needs only a short window, and `kubectl expose` followed by a request should not wait a second.
+import type { Service } from 'kubernetes-types/core/v1.d.ts';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
+import type { Client } from '../client/client.ts';
+import { InformerFactory } from '../client/factory.ts';
+import { ENDPOINT_SLICES, SERVICES } from '../client/resources.ts';
+import type { Logger } from '../log.ts';
+import { KUBE_PROXY_CANARY } from './chains.ts';
+import { ExecConntrack, type Conntrack } from './conntrack.ts';
+import type { Iptables } from './iptables.ts';
+import { ExecSysctl, type Sysctl } from './sysctl.ts';
+import { RuleSyncer, type SyncResult } from './syncer.ts';
+
+export interface ProxierOptions {
+  client: Client;
+  nodeName: string;
+  nodeIPs: readonly string[];
+  /** The pod network (e.g. 10.244.0.0/16): traffic from elsewhere to a ClusterIP is masqueraded. */
+  clusterCIDR?: string | undefined;
+  iptables: Iptables;
+  logger: Logger;
+  /** Least time between two syncs. Default 100 ms. */
+  minSyncPeriodMs?: number;
+  /** Most time between two syncs (and between canary checks). Default 30 s. */
+  syncPeriodMs?: number;
+  /** Most time between two full rewrites. Default 1 hour (upstream's FullSyncPeriod). */
+  fullSyncPeriodMs?: number;
+  /** NodePorts on 127.0.0.1 too (sets net.ipv4.conf.all.route_localnet=1). Default true, as upstream. */
+  localhostNodePorts?: boolean;
+  masqueradeAll?: boolean;
+  /** Default: the conntrack tool in the iptables seam's network namespace; null to never clear UDP flows. */
+  conntrack?: Conntrack | null;
+  /** Default: the sysctl tool in the iptables seam's network namespace; null to leave kernel settings alone. */
+  sysctl?: Sysctl | null;
+  /** See syncer.ts. Default 1000. */
+  maxChainsPerTransaction?: number;
+}
+
+export interface ProxierMetrics {
+  syncs: number;
+  fullSyncs: number;
+  failures: number;
+  lastSync?: SyncResult;
+  lastError?: string;
+}
+
+const RETRY_START_MS = 1000;
+
+export class Proxier {
+  readonly #opts: ProxierOptions;
+  readonly #log: Logger;
+  #syncer: RuleSyncer | undefined;
+  #wake: (() => void) | undefined;
+  #firstSync: Promise<void>;
+  #resolveFirstSync!: () => void;
+  readonly metrics: ProxierMetrics = { syncs: 0, fullSyncs: 0, failures: 0 };
+
+  constructor(opts: ProxierOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+    this.#firstSync = new Promise((resolve) => (this.#resolveFirstSync = resolve));
+  }
+
+  /** Resolves once the rules for every Service known at start are in place. */
+  waitForFirstSync(signal?: AbortSignal): Promise<void> {
+    if (!signal) return this.#firstSync;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.#firstSync.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** Runs until `signal` aborts. The rules stay in place afterwards (cleanupProxyRules removes them). */
+  async start(signal: AbortSignal): Promise<void> {
+    const syncer = await this.#prepare();
+    this.#syncer = syncer;
+    const factory = new InformerFactory(this.#opts.client, (gvr, err) => this.#log.debug('informer error', { resource: gvr.resource, error: err }));
+    const services = factory.informer(SERVICES);
+    const slices = factory.informer(ENDPOINT_SLICES);
+    const kick = () => this.#wake?.();
+    services.addEventHandler({
+      onAdd: (s) => (syncer.updateService(s as Service), kick()),
+      onUpdate: (_old, s) => (syncer.updateService(s as Service), kick()),
+      onDelete: (s) => (syncer.deleteService(s as Service), kick()),
+    });
+    slices.addEventHandler({
+      onAdd: (s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), kick()),
+      onUpdate: (_old, s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), kick()),
+      onDelete: (s) => (syncer.deleteEndpointSlice(s as unknown as EndpointSlice), kick()),
+    });
+    factory.start(signal);
+    try {
+      await factory.waitForSync(signal);
+      await this.#loop(syncer, signal);
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      await factory.stopped();
+    }
+  }
+
+  /** Kernel settings upstream's NewProxier checks or sets, and the syncer configured accordingly. */
+  async #prepare(): Promise<RuleSyncer> {
+    const netns = this.#opts.iptables.netns;
+    const sysctl = this.#opts.sysctl === undefined ? new ExecSysctl(netns) : this.#opts.sysctl;
+    let localhostNodePorts = this.#opts.localhostNodePorts ?? true;
+    let conntrackTCPLiberal = false;
+    if (sysctl) {
+      if (localhostNodePorts) {
+        try {
+          await sysctl.set('net.ipv4.conf.all.route_localnet', 1);
+          this.#log.info('set net.ipv4.conf.all.route_localnet=1 so NodePorts answer on 127.0.0.1');
+        } catch (err) {
+          this.#log.warn('cannot set route_localnet: NodePorts will not answer on 127.0.0.1', { error: err });
+          localhostNodePorts = false;
+        }
+      }
+      if ((await sysctl.get('net.bridge.bridge-nf-call-iptables')) !== 1) {
+        this.#log.info('Missing br-netfilter module or unset sysctl br-nf-call-iptables, proxy may not work as intended');
+      }
+      conntrackTCPLiberal = ((await sysctl.get('net.netfilter.nf_conntrack_tcp_be_liberal')) ?? 0) !== 0;
+    }
+    return new RuleSyncer({
+      iptables: this.#opts.iptables,
+      nodeName: this.#opts.nodeName,
+      nodeIPs: this.#opts.nodeIPs,
+      clusterCIDR: this.#opts.clusterCIDR,
+      logger: this.#log,
+      conntrack: this.#opts.conntrack === undefined ? new ExecConntrack(netns) : this.#opts.conntrack,
+      masqueradeAll: this.#opts.masqueradeAll ?? false,
+      localhostNodePorts,
+      conntrackTCPLiberal,
+      maxChainsPerTransaction: this.#opts.maxChainsPerTransaction ?? 1000,
+    });
+  }
+
+  async #loop(syncer: RuleSyncer, signal: AbortSignal): Promise<void> {
+    const minPeriod = this.#opts.minSyncPeriodMs ?? 100;
+    const period = this.#opts.syncPeriodMs ?? 30_000;
+    const fullPeriod = this.#opts.fullSyncPeriodMs ?? 3_600_000;
+    let lastStart = -Infinity;
+    let lastFull = performance.now();
+    let nextPeriodic = performance.now() + period;
+    let retryAt = 0;
+    let retryDelay = RETRY_START_MS;
+    while (!signal.aborted) {
+      const now = performance.now();
+      const periodic = now >= nextPeriodic;
+      if (!syncer.pending && !periodic) {
+        await this.#sleep(nextPeriodic - now, signal);
+        continue;
+      }
+      const earliest = Math.max(lastStart + minPeriod, retryAt);
+      if (now < earliest) {
+        await this.#sleep(earliest - now, signal, false);
+        continue;
+      }
+      if (periodic) {
+        nextPeriodic = now + period;
+        if (now - lastFull >= fullPeriod || !(await this.#canaryPresent())) syncer.requestFullSync();
+      }
+      lastStart = performance.now();
+      try {
+        const result = await syncer.sync();
+        this.metrics.syncs++;
+        if (result.full) {
+          this.metrics.fullSyncs++;
+          lastFull = performance.now();
+        }
+        this.metrics.lastSync = result;
+        retryAt = 0;
+        retryDelay = RETRY_START_MS;
+        this.#log.debug('synced proxy rules', { ...result });
+        this.#resolveFirstSync();
+      } catch (err) {
+        if (signal.aborted) return;
+        this.metrics.failures++;
+        this.metrics.lastError = err instanceof Error ? err.message : String(err);
+        this.#log.error('proxy rule sync failed; retrying with a full sync', { error: err, retryInMs: retryDelay });
+        retryAt = performance.now() + retryDelay;
+        retryDelay = Math.min(retryDelay * 2, period);
+      }
+    }
+  }
+
+  async #canaryPresent(): Promise<boolean> {
+    const ipt = this.#opts.iptables;
+    try {
+      return (await ipt.chainExists('mangle', KUBE_PROXY_CANARY)) && (await ipt.chainExists('nat', KUBE_PROXY_CANARY));
+    } catch (err) {
+      this.#log.warn('cannot check the canary chains', { error: err });
+      return true;
+    }
+  }
+
+  /** Sleeps up to `ms`, waking early on a change (when `wakeOnChange`) or abort. */
+  #sleep(ms: number, signal: AbortSignal, wakeOnChange = true): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal.addEventListener('abort', done, { once: true });
+      if (wakeOnChange) this.#wake = done;
+    });
+  }
+}
