@@ -39,7 +39,7 @@ export interface ExecIptablesOptions {
 }
 
 /** Up to `context` lines either side of line `n` (1-based) of `text`, numbered, for a restore error message. */
-export function linesAround(text: string, n: number, context = 3): string {
+function linesAround(text: string, n: number, context = 3): string {
   const lines = text.split('\n');
   const from = Math.max(1, n - context);
   const to = Math.min(lines.length, n + context);

@@ -28,8 +28,11 @@ describe('servicePorts', () => {
     assert.equal(unnamed[0]!.protocol, 'SCTP');
   });
 
-  it('skips headless and ExternalName Services', () => {
+  it('skips headless and ExternalName Services, and those another proxy claims', () => {
     assert.deepEqual(servicePorts(service('ns', 'headless', { clusterIP: 'None', ports: [{ port: 80 }] })), []);
+    const claimed = service('ns', 'other', { clusterIP: '10.96.0.22', ports: [{ port: 80 }] });
+    claimed.metadata = { ...claimed.metadata, labels: { 'service.kubernetes.io/service-proxy-name': 'cilium' } };
+    assert.deepEqual(servicePorts(claimed), []);
     assert.deepEqual(servicePorts(service('ns', 'ext', { type: 'ExternalName', externalName: 'example.com', ports: [{ port: 80 }] })), []);
   });
 

@@ -70,8 +70,13 @@ export function cidrContains(cidr: string, ip: string): boolean {
   return ((ipToInt(base) & mask) >>> 0) === ((ipToInt(ip) & mask) >>> 0);
 }
 
-/** upstream's ShouldSkipService: headless (clusterIP None or empty) and ExternalName Services get no rules. */
+/**
+ * Services kube-proxy leaves alone: headless (clusterIP None or empty) and ExternalName ones (upstream's
+ * ShouldSkipService), and those another proxy claims with the service.kubernetes.io/service-proxy-name label (which
+ * upstream's informer filters out).
+ */
 export function shouldSkipService(svc: Service): boolean {
+  if (svc.metadata?.labels?.['service.kubernetes.io/service-proxy-name'] !== undefined) return true;
   const ip = svc.spec?.clusterIP;
   if (!ip || ip === 'None') return true;
   return svc.spec?.type === 'ExternalName';

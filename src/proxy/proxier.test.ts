@@ -16,11 +16,13 @@ describe('Proxier', () => {
   let proxier: Proxier;
   let running: Promise<void>;
 
+  // The fixtures carry a resourceVersion, which a create must not.
+  const create = (obj: { metadata?: object }, resource: typeof gvr.services) =>
+    cluster.client.create(resource, 'default', { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } } as never);
+
   before(async () => {
     cluster = await startTestCluster();
-    const svc = service('default', 'early', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
-    delete svc.metadata!.resourceVersion;
-    await cluster.client.create(gvr.services, 'default', svc as never);
+    await create(service('default', 'early', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }), gvr.services);
     proxier = new Proxier({
       client: cluster.client,
       nodeName: 'node-a',
@@ -44,10 +46,6 @@ describe('Proxier', () => {
   });
 
   const natServices = () => iptables.rules('nat', 'KUBE-SERVICES') ?? [];
-  const create = async (obj: { metadata?: { resourceVersion?: string } }, resource: typeof gvr.services) => {
-    delete obj.metadata?.resourceVersion;
-    return cluster.client.create(resource, 'default', obj as never);
-  };
 
   it('has synced every Service that existed at start before waitForFirstSync resolves', () => {
     assert.equal(proxier.metrics.fullSyncs >= 1, true);

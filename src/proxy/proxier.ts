@@ -13,6 +13,7 @@ import { ENDPOINT_SLICES, SERVICES } from '../client/resources.ts';
 import type { Logger } from '../log.ts';
 import { KUBE_PROXY_CANARY } from './chains.ts';
 import { ExecConntrack, type Conntrack } from './conntrack.ts';
+import { CommandNotFoundError } from './host.ts';
 import type { Iptables } from './iptables.ts';
 import { ExecSysctl, type Sysctl } from './sysctl.ts';
 import { RuleSyncer, type SyncResult } from './syncer.ts';
@@ -117,19 +118,12 @@ export class Proxier {
     let localhostNodePorts = this.#opts.localhostNodePorts ?? true;
     let conntrackTCPLiberal = false;
     if (sysctl) {
-      if (localhostNodePorts) {
-        try {
-          await sysctl.set('net.ipv4.conf.all.route_localnet', 1);
-          this.#log.info('set net.ipv4.conf.all.route_localnet=1 so NodePorts answer on 127.0.0.1');
-        } catch (err) {
-          this.#log.warn('cannot set route_localnet: NodePorts will not answer on 127.0.0.1', { error: err });
-          localhostNodePorts = false;
-        }
+      try {
+        ({ localhostNodePorts, conntrackTCPLiberal } = await this.#checkKernel(sysctl, localhostNodePorts));
+      } catch (err) {
+        if (!(err instanceof CommandNotFoundError)) throw err;
+        this.#log.warn('sysctl is not installed: kernel settings left as they are', { error: err.message });
       }
-      if ((await sysctl.get('net.bridge.bridge-nf-call-iptables')) !== 1) {
-        this.#log.info('Missing br-netfilter module or unset sysctl br-nf-call-iptables, proxy may not work as intended');
-      }
-      conntrackTCPLiberal = ((await sysctl.get('net.netfilter.nf_conntrack_tcp_be_liberal')) ?? 0) !== 0;
     }
     return new RuleSyncer({
       iptables: this.#opts.iptables,
@@ -143,6 +137,26 @@ export class Proxier {
       conntrackTCPLiberal,
       maxChainsPerTransaction: this.#opts.maxChainsPerTransaction ?? 1000,
     });
+  }
+
+  /** upstream's NewProxier checks: route_localnet for NodePorts on 127.0.0.1, bridge netfilter, liberal TCP tracking. */
+  async #checkKernel(sysctl: Sysctl, wantLocalhostNodePorts: boolean): Promise<{ localhostNodePorts: boolean; conntrackTCPLiberal: boolean }> {
+    let localhostNodePorts = wantLocalhostNodePorts;
+    if (localhostNodePorts) {
+      try {
+        await sysctl.set('net.ipv4.conf.all.route_localnet', 1);
+        this.#log.info('set net.ipv4.conf.all.route_localnet=1 so NodePorts answer on 127.0.0.1');
+      } catch (err) {
+        if (err instanceof CommandNotFoundError) throw err;
+        this.#log.warn('cannot set route_localnet: NodePorts will not answer on 127.0.0.1', { error: err });
+        localhostNodePorts = false;
+      }
+    }
+    if ((await sysctl.get('net.bridge.bridge-nf-call-iptables')) !== 1) {
+      this.#log.info('Missing br-netfilter module or unset sysctl br-nf-call-iptables, proxy may not work as intended');
+    }
+    const conntrackTCPLiberal = ((await sysctl.get('net.netfilter.nf_conntrack_tcp_be_liberal')) ?? 0) !== 0;
+    return { localhostNodePorts, conntrackTCPLiberal };
   }
 
   async #loop(syncer: RuleSyncer, signal: AbortSignal): Promise<void> {
@@ -181,7 +195,8 @@ export class Proxier {
         this.metrics.lastSync = result;
         retryAt = 0;
         retryDelay = RETRY_START_MS;
-        this.#log.debug('synced proxy rules', { ...result });
+        if (this.metrics.syncs === 1) this.#log.info('proxy rules in place', { servicePorts: result.servicePorts, endpoints: result.endpoints, ms: Math.round(result.totalMs) });
+        else this.#log.debug('synced proxy rules', { ...result });
         this.#resolveFirstSync();
       } catch (err) {
         if (signal.aborted) return;

@@ -45,7 +45,7 @@ const byClusterChainDescending = (a: ServicePortRules, b: ServicePortRules) =>
   a.chains.cluster < b.chains.cluster ? 1 : a.chains.cluster > b.chains.cluster ? -1 : 0;
 
 /** The filter table: every top-level chain rewritten (it holds no per-service chains). */
-export function filterSection(fixed: FixedRules, ports: readonly ServicePortRules[], canary: boolean): { lines: string[]; rules: number } {
+function filterSection(fixed: FixedRules, ports: readonly ServicePortRules[], canary: boolean): { lines: string[]; rules: number } {
   const lines = ['*filter', ...fixed.filterChains.map(chainLine)];
   if (canary) lines.push(chainLine(KUBE_PROXY_CANARY));
   const forward = fixed.filter.filter((l) => l.startsWith('-A KUBE-FORWARD '));

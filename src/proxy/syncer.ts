@@ -10,7 +10,7 @@ import { staleUDPFilters, type Conntrack, type UDPServicePort } from './conntrac
 import { chainsInDump, type Iptables } from './iptables.ts';
 import { servicePortKey, serviceEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model.ts';
 import { restoreInput } from './restore.ts';
-import { fixedRules, servicePortRules, type RuleContext, type ServicePortRules } from './rules.ts';
+import { fixedRules, servicePortRules, type RuleContext, type ServicePortRules, type TopLevelLines } from './rules.ts';
 
 /** Past this many endpoints in all, rules lose their per-endpoint comments (upstream's largeClusterEndpointsThreshold). */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
@@ -72,8 +72,8 @@ function sameLines(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
-function sameTop(a: ServicePortRules, b: ServicePortRules, keys: readonly (keyof ServicePortRules)[]): boolean {
-  return keys.every((k) => sameLines(a[k] as string[], b[k] as string[]));
+function sameTop(a: TopLevelLines, b: TopLevelLines, keys: readonly (keyof TopLevelLines)[]): boolean {
+  return keys.every((k) => sameLines(a[k], b[k]));
 }
 
 const NAT_TOP_KEYS = ['natServices', 'natNodePorts'] as const;
