@@ -1,5 +1,6 @@
 // What makes Services work on a node, beside the node agent: the Services proxy (kube-proxy's iptables mode) and the
 // node's cluster DNS server, published as this node's endpoint of kube-dns.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KUBE_DNS_SERVICE } from '../adm/addons.ts';
 import type { Client } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
@@ -36,6 +37,19 @@ async function kubeDNSExists(client: Client, signal: AbortSignal): Promise<boole
   }
 }
 
+/** Retries publishing (the API server may be restarting) with backoff up to 10 s, until done or stopped. */
+async function publishUntilDone(publish: () => Promise<void>, log: Logger, signal: AbortSignal): Promise<void> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return await publish();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn('publishing this node as a kube-dns endpoint failed; retrying', { error: err, retryInMs: delay });
+      await sleep(delay, undefined, { signal });
+    }
+  }
+}
+
 /** Starts the proxy and DNS; resolves once both are serving. `done` settles after `signal` aborts and both stopped. */
 export async function startNodeServices(opts: NodeServicesOptions, signal: AbortSignal): Promise<{ done: Promise<void> }> {
   const runs: Array<Promise<void>> = [];
@@ -48,7 +62,8 @@ export async function startNodeServices(opts: NodeServicesOptions, signal: Abort
       iptables: hostIptables(),
       logger: opts.logger('proxy'),
     });
-    runs.push(proxier.start(signal));
+    const proxyLog = opts.logger('proxy');
+    runs.push(proxier.start(signal).catch((err: unknown) => proxyLog.error('the Services proxy stopped', { error: err })));
   }
   const log = opts.logger('dns');
   const address = opts.nodeIPs[0];
@@ -66,7 +81,7 @@ export async function startNodeServices(opts: NodeServicesOptions, signal: Abort
       listening = await server.start(signal);
     }
     await server.waitForSync(signal);
-    await publishDNSEndpoint(opts.client, opts.nodeName, listening.address, listening.port, signal);
+    await publishUntilDone(() => publishDNSEndpoint(opts.client, opts.nodeName, listening.address, listening.port, signal), log, signal);
     log.info('cluster DNS serving', { address: listening.address, port: listening.port, upstreams: server.upstreams });
     runs.push(
       server.stopped().then(() => withdrawDNSEndpoint(opts.client, opts.nodeName).catch((err: unknown) => log.debug('kube-dns endpoint not withdrawn', { error: err }))),
