@@ -1,11 +1,13 @@
-// Proxy rule sync: 1,000 and 10,000 ClusterIP Services × 10 endpoints, applied with iptables-nft-restore inside a
-// scratch network namespace (deleted at the end), timed as compute (rules and restore input, in this process) and
-// restore (iptables-restore, plus the jump-rule checks of a full sync) separately.
+// Proxy rule sync: 1,000 and 10,000 ClusterIP Services × 10 endpoints, for each backend in PROXY_BENCH_MODES
+// (default iptables,nftables): applied with iptables-nft-restore or `nft -f` inside a scratch network namespace per
+// run (deleted at the end), timed as compute (rules and restore input / nft script, in this process) and restore
+// (iptables-restore plus the jump-rule checks of a full sync; or nft) separately.
 //   full        the first sync: every chain written into empty tables
 //   resync      a full sync over the same, existing rules
 //   endpoints   one Service's endpoints changed (one pod replaced): a partial sync
 //   new service one Service added: a partial sync that also rewrites KUBE-SERVICES (as upstream's partial sync does)
-// and, at 1,000 Services, the full sync in a single nat transaction, to show why large writes are split (restore.ts).
+// and, iptables only, at 1,000 Services, the full sync in a single nat transaction, to show why large writes are split
+// (restore.ts).
 // Targets (issue 6): full sync of 10,000 Services under 1 s; one changed Service under 50 ms.
 // Needs root. Run: npm run bench:proxy   (BENCH_QUICK=1: 1,000 Services only)
 import { execFileSync } from 'node:child_process';
@@ -15,6 +17,9 @@ import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import { silentLogger } from '../src/log.ts';
 import { ExecIptables } from '../src/proxy/iptables.ts';
+import { ExecNftables } from '../src/proxy/nft.ts';
+import { NftSyncer } from '../src/proxy/nft-syncer.ts';
+import type { ProxyMode, ProxySyncer } from '../src/proxy/proxier.ts';
 import { RuleSyncer, type SyncResult } from '../src/proxy/syncer.ts';
 import { fmt, formatTable } from './lib/report.ts';
 
@@ -23,8 +28,11 @@ const SIZES = quick ? [1000] : [1000, 10_000];
 const ENDPOINTS = 10;
 const PARTIAL_RUNS = 5;
 const TARGET = { fullMs: 1000, partialMs: 50 };
+const MODES = (process.env['PROXY_BENCH_MODES'] ?? 'iptables,nftables').split(',').map((m) => m.trim()).filter(Boolean) as ProxyMode[];
+for (const m of MODES) if (m !== 'iptables' && m !== 'nftables') throw new Error(`PROXY_BENCH_MODES: unknown mode ${m}`);
 
 interface Row {
+  mode: ProxyMode;
   services: number;
   phase: string;
   result: SyncResult;
@@ -75,7 +83,18 @@ function slice(i: number, first: number, rv = '1'): EndpointSlice {
 // PROXY_MAX_CHAINS overrides the chains per nat transaction (restore.ts), to explore the trade-off.
 const maxChains = Number(process.env['PROXY_MAX_CHAINS'] ?? 0) || undefined;
 
-function newSyncer(netns: string, maxChainsPerTransaction = maxChains): RuleSyncer {
+function newSyncer(mode: ProxyMode, netns: string, maxChainsPerTransaction = maxChains): ProxySyncer {
+  if (mode === 'nftables') {
+    return new NftSyncer({
+      nftables: new ExecNftables({ netns }),
+      nodeName: 'node-0',
+      nodeIPs: ['192.0.2.2'],
+      clusterCIDR: '10.244.0.0/16',
+      serviceCIDRs: ['10.96.0.0/12'],
+      logger: silentLogger(),
+      conntrack: null,
+    });
+  }
   return new RuleSyncer({
     iptables: new ExecIptables({ netns }),
     nodeName: 'node-0',
@@ -87,7 +106,7 @@ function newSyncer(netns: string, maxChainsPerTransaction = maxChains): RuleSync
   });
 }
 
-function load(syncer: RuleSyncer, services: number): void {
+function load(syncer: ProxySyncer, services: number): void {
   for (let i = 0; i < services; i++) {
     syncer.updateService(service(i));
     syncer.updateEndpointSlice(slice(i, i * ENDPOINTS));
@@ -96,13 +115,13 @@ function load(syncer: RuleSyncer, services: number): void {
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-async function runSize(services: number, rows: Row[]): Promise<void> {
-  const syncer = newSyncer(scratchNamespace());
+async function runSize(mode: ProxyMode, services: number, rows: Row[]): Promise<void> {
+  const syncer = newSyncer(mode, scratchNamespace());
   load(syncer, services);
-  progress(`${services} Services: full sync`);
-  rows.push({ services, phase: 'full', result: await syncer.sync() });
+  progress(`${mode} ${services} Services: full sync`);
+  rows.push({ mode, services, phase: 'full', result: await syncer.sync() });
 
-  progress(`${services} Services: ${PARTIAL_RUNS} syncs of one Service's endpoints changing`);
+  progress(`${mode} ${services} Services: ${PARTIAL_RUNS} syncs of one Service's endpoints changing`);
   const partial: SyncResult[] = [];
   for (let r = 0; r < PARTIAL_RUNS; r++) {
     const i = Math.floor(((r + 1) * services) / (PARTIAL_RUNS + 1));
@@ -113,16 +132,16 @@ async function runSize(services: number, rows: Row[]): Promise<void> {
     partial.push(await syncer.sync());
   }
   const mid = [...partial].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(partial.length / 2)]!;
-  rows.push({ services, phase: `endpoints (median of ${PARTIAL_RUNS})`, result: mid });
+  rows.push({ mode, services, phase: `endpoints (median of ${PARTIAL_RUNS})`, result: mid });
 
-  progress(`${services} Services: one Service added`);
+  progress(`${mode} ${services} Services: one Service added`);
   syncer.updateService(service(services));
   syncer.updateEndpointSlice(slice(services, services * ENDPOINTS));
-  rows.push({ services, phase: 'new service', result: await syncer.sync() });
+  rows.push({ mode, services, phase: 'new service', result: await syncer.sync() });
 
-  progress(`${services} Services: full resync over existing rules`);
+  progress(`${mode} ${services} Services: full resync over existing rules`);
   syncer.requestFullSync();
-  rows.push({ services, phase: 'resync', result: await syncer.sync() });
+  rows.push({ mode, services, phase: 'resync', result: await syncer.sync() });
   if (partial.some((p) => p.full)) throw new Error('a one-Service change produced a full sync');
   deleteNamespaces();
 }
@@ -134,16 +153,19 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  for (const n of SIZES) await runSize(n, rows);
+  for (const n of SIZES) for (const mode of MODES) await runSize(mode, n, rows);
 
-  progress('1000 Services: full sync as one nat transaction, for comparison');
-  const single = newSyncer(scratchNamespace(), Number.MAX_SAFE_INTEGER);
-  load(single, 1000);
-  rows.push({ services: 1000, phase: 'full, one transaction', result: await single.sync() });
-  deleteNamespaces();
+  if (MODES.includes('iptables')) {
+    progress('iptables 1000 Services: full sync as one nat transaction, for comparison');
+    const single = newSyncer('iptables', scratchNamespace(), Number.MAX_SAFE_INTEGER);
+    load(single, 1000);
+    rows.push({ mode: 'iptables', services: 1000, phase: 'full, one transaction', result: await single.sync() });
+    deleteNamespaces();
+  }
 
   const table = formatTable(
     [
+      { title: 'mode', width: 8, left: true },
       { title: 'services', width: 8 },
       { title: 'sync', width: 24, left: true },
       { title: 'compute ms', width: 10 },
@@ -156,7 +178,8 @@ async function main(): Promise<void> {
       { title: 'txns', width: 4 },
       { title: 'MB', width: 5 },
     ],
-    rows.map(({ services, phase, result: r }) => [
+    rows.map(({ mode, services, phase, result: r }) => [
+      mode,
       String(services),
       phase,
       fmt(r.computeMs, 1),
@@ -170,20 +193,24 @@ async function main(): Promise<void> {
       fmt(r.bytes / 1e6, 1),
     ]),
   );
-  const find = (n: number, phase: string) => rows.find((r) => r.services === n && r.phase.startsWith(phase))?.result;
+  const find = (mode: ProxyMode, n: number, phase: string) => rows.find((r) => r.mode === mode && r.services === n && r.phase.startsWith(phase))?.result;
   const largest = SIZES.at(-1)!;
-  const full = find(largest, 'full');
-  const partial = find(largest, 'endpoints');
-  console.log(`\nProxy rule sync, ClusterIP Services × ${ENDPOINTS} endpoints, iptables-nft-restore in a scratch network namespace\n`);
+  console.log(`\nProxy rule sync, ClusterIP Services × ${ENDPOINTS} endpoints, iptables-nft-restore / nft -f in scratch network namespaces\n`);
   console.log(table);
-  console.log(
-    `\ntargets: full sync of ${largest} Services ${fmt(full?.totalMs ?? NaN, 0)} ms (target < ${TARGET.fullMs} ms: ${(full?.totalMs ?? Infinity) < TARGET.fullMs ? 'met' : 'missed'}); ` +
-      `one changed Service ${fmt(partial?.totalMs ?? NaN, 1)} ms (target < ${TARGET.partialMs} ms: ${(partial?.totalMs ?? Infinity) < TARGET.partialMs ? 'met' : 'missed'})`,
-  );
+  for (const mode of MODES) {
+    const full = find(mode, largest, 'full');
+    const partial = find(mode, largest, 'endpoints');
+    console.log(
+      `\n${mode} targets: full sync of ${largest} Services ${fmt(full?.totalMs ?? NaN, 0)} ms (target < ${TARGET.fullMs} ms: ${(full?.totalMs ?? Infinity) < TARGET.fullMs ? 'met' : 'missed'}); ` +
+        `one changed Service ${fmt(partial?.totalMs ?? NaN, 1)} ms (target < ${TARGET.partialMs} ms: ${(partial?.totalMs ?? Infinity) < TARGET.partialMs ? 'met' : 'missed'})`,
+    );
+  }
   const json = {
     endpointsPerService: ENDPOINTS,
+    modes: MODES,
     maxChainsPerTransaction: maxChains ?? 1000,
-    rows: rows.map(({ services, phase, result: r }) => ({
+    rows: rows.map(({ mode, services, phase, result: r }) => ({
+      mode,
       services,
       phase,
       computeMs: Math.round(r.computeMs * 10) / 10,
@@ -196,7 +223,7 @@ async function main(): Promise<void> {
       transactions: r.transactions,
       bytes: r.bytes,
     })),
-    medianPartialMs: median(rows.filter((r) => r.phase.startsWith('endpoints')).map((r) => r.result.totalMs)),
+    medianPartialMs: Object.fromEntries(MODES.map((m) => [m, median(rows.filter((r) => r.mode === m && r.phase.startsWith('endpoints')).map((r) => r.result.totalMs))])),
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
 }

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkCIDR, defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
-import { checkInterfaceName, parseClusterDNS, parseRuntimeEndpoint } from './up-flags.ts';
+import type { ProxyMode } from '../proxy/index.ts';
+import { checkInterfaceName, parseClusterDNS, parseProxyMode, parseRuntimeEndpoint } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
 
@@ -28,6 +29,7 @@ Flags:
       --cluster-cidr CIDR                 the pod network, for the Services proxy's masquerading
                                           (default: this node's podCIDR)
       --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
+      --proxy-mode iptables|nftables      how the Services proxy writes its rules (default iptables)
       --log-format text|json              (default text on a terminal, else json)
   -h, --help                              help for agent
 `;
@@ -45,6 +47,7 @@ const OPTIONS = {
   'cni-bridge': { type: 'string' },
   'cluster-cidr': { type: 'string' },
   'disable-kube-proxy': { type: 'boolean' },
+  'proxy-mode': { type: 'string' },
   'log-format': { type: 'string' },
 } as const;
 
@@ -61,6 +64,7 @@ export interface AgentFlags {
   cniBridge: string;
   clusterCIDR?: string;
   kubeProxy: boolean;
+  proxyMode: ProxyMode;
   logFormat: 'text' | 'json';
 }
 
@@ -86,6 +90,7 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
     cniBridge: checkInterfaceName(values['cni-bridge'] ?? 'cni0', 'cni-bridge'),
     ...(values['cluster-cidr'] ? { clusterCIDR: checkCIDR(values['cluster-cidr'], 'cluster-cidr') } : {}),
     kubeProxy: values['disable-kube-proxy'] !== true,
+    proxyMode: parseProxyMode(values['proxy-mode']),
     logFormat: parseLogFormat(values['log-format'], env.stderrIsTTY),
   };
 }

@@ -75,7 +75,7 @@ export async function runAgent(flags: AgentFlags, io: CliIO): Promise<number> {
           clusterDNS: flags.clusterDNS,
           clusterDomain: flags.clusterDomain,
           logger,
-          services: { proxy: flags.kubeProxy, dns: true, ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}) },
+          services: { proxy: flags.kubeProxy, proxyMode: flags.proxyMode, dns: true, ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}) },
         },
         signal,
       );

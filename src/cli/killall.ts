@@ -137,11 +137,13 @@ export async function killall(opts: KillallOptions): Promise<KillallReport> {
   await run('iptables', ['-w', '5', '-t', 'nat', '-X', MASQUERADE_CHAIN]).catch(() => undefined);
   // The Services rules are the machine's, not one node's: they go once no other Skiff node runs here.
   if (otherSkiffContainerds(opts.dataDir).length === 0) {
-    const { cleanupProxyRules, hostIptables } = await import('../proxy/index.ts');
+    const { cleanupNftablesRules, cleanupProxyRules, ExecNftables, hostIptables } = await import('../proxy/index.ts');
     report.proxyChains = await cleanupProxyRules(hostIptables()).catch((err: unknown) => {
       opts.log(`the Services proxy's iptables rules could not all be removed: ${(err as Error).message}\n`);
       return 0;
     });
+    // nftables mode's one table (`nft` may not be installed: then there is none).
+    await cleanupNftablesRules(new ExecNftables()).catch(() => false);
   }
   opts.log(
     `stopped ${report.processes} processes (containers, shims, containerd), unmounted ${report.mounts} mounts under ${opts.dataDir}, ` +

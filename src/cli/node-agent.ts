@@ -12,6 +12,7 @@ import { CriRuntime } from '../kubelet/runtime-cri.ts';
 import type { Logger } from '../log.ts';
 import { ensureBuiltinImages } from '../registry/ensure.ts';
 import { removeMirrorHosts, writeMirrorHosts } from '../registry/hosts.ts';
+import type { ProxyMode } from '../proxy/index.ts';
 import { startNodeServices } from './node-services.ts';
 import { ContainerdImageSource } from '../registry/mirror-containerd.ts';
 import { startRegistryMirror } from '../registry/mirror.ts';
@@ -35,7 +36,7 @@ export interface CriNodeOptions {
   leaseDurationSeconds?: number;
   logger(name: string): Logger;
   /** The Services proxy and cluster DNS on this node (off: another kube-proxy or DNS serves it, or a test shares the host). */
-  services?: { proxy: boolean; dns: boolean; clusterCIDR?: string };
+  services?: { proxy: boolean; proxyMode?: ProxyMode; dns: boolean; clusterCIDR?: string; serviceCIDRs?: string[] };
   /** Runs each start-up step (starting containerd, preparing images), e.g. to show progress; default: just runs it. */
   step?: StepRunner;
 }
@@ -131,6 +132,8 @@ async function startServicesOnceRegistered(agent: NodeAgent, node: NodeConfig, i
         nodeName: node.name,
         nodeIPs: ips,
         ...(wanted.clusterCIDR ? { clusterCIDR: wanted.clusterCIDR } : {}),
+        ...(wanted.proxyMode ? { proxyMode: wanted.proxyMode } : {}),
+        ...(wanted.serviceCIDRs ? { serviceCIDRs: wanted.serviceCIDRs } : {}),
         clusterDomain: opts.clusterDomain,
         clusterDNS: opts.clusterDNS,
         proxy: wanted.proxy,

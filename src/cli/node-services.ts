@@ -7,7 +7,7 @@ import { isNotFound } from '../client/errors.ts';
 import { SERVICES } from '../client/resources.ts';
 import { ClusterDNS, DnsListenError } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
-import { hostIptables, Proxier } from '../proxy/index.ts';
+import { ExecNftables, hostIptables, Proxier, type ProxyMode } from '../proxy/index.ts';
 import { publishDNSEndpoint, withdrawDNSEndpoint } from './dns-endpoint.ts';
 
 export interface NodeServicesOptions {
@@ -21,6 +21,10 @@ export interface NodeServicesOptions {
   /** The cluster DNS addresses pods are given (never forwarded to, which would loop). */
   clusterDNS: readonly string[];
   proxy: boolean;
+  /** kube-proxy's --proxy-mode: iptables (the default) or nftables. */
+  proxyMode?: ProxyMode;
+  /** The Service ranges (nftables mode drops traffic to unallocated ClusterIPs in them, as upstream). */
+  serviceCIDRs?: readonly string[];
   dns: boolean;
   /** The DNS port to try first (53); another is picked when it is taken. */
   dnsPort?: number;
@@ -59,7 +63,7 @@ export async function startNodeServices(opts: NodeServicesOptions, signal: Abort
       nodeName: opts.nodeName,
       nodeIPs: opts.nodeIPs,
       ...(opts.clusterCIDR ? { clusterCIDR: opts.clusterCIDR } : {}),
-      iptables: hostIptables(),
+      ...(opts.proxyMode === 'nftables' ? { mode: 'nftables' as const, nftables: new ExecNftables(), ...(opts.serviceCIDRs ? { serviceCIDRs: opts.serviceCIDRs } : {}) } : { iptables: hostIptables() }),
       logger: opts.logger('proxy'),
     });
     const proxyLog = opts.logger('proxy');

@@ -71,6 +71,19 @@ void describe('skiff up flags', () => {
     assert.throws(() => parseUpFlags(['--cluster-dns', 'ten'], env), /not an IP address/);
   });
 
+  void it('parses the Services proxy flags: on with iptables by default, --disable-kube-proxy as a switch', () => {
+    const defaults = parseUpFlags([], env);
+    assert.equal(defaults.kubeProxy, true);
+    assert.equal(defaults.proxyMode, 'iptables');
+    const off = parseUpFlags(['--disable-kube-proxy', '--proxy-mode', 'nftables', '--secure-port', '7443'], env);
+    assert.equal(off.kubeProxy, false);
+    assert.equal(off.proxyMode, 'nftables');
+    assert.equal(off.server.securePort, 7443, 'the switch takes no value');
+    assert.equal(parseUpFlags(['--disable-kube-proxy=false'], env).kubeProxy, true);
+    assert.throws(() => parseUpFlags(['--proxy-mode', 'ipvs'], env), /invalid argument "ipvs" for "--proxy-mode": want iptables or nftables/);
+    assert.throws(() => parseUpFlags(['--disable-kube-proxy=maybe'], env), /want true or false/);
+  });
+
   void it('rejects bad values as usage errors', () => {
     for (const args of [
       ['--runtime', 'docker'],

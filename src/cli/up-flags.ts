@@ -2,6 +2,7 @@
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
+import type { ProxyMode } from '../proxy/index.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkPrerequisites, chooseRuntime, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
 import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
@@ -33,6 +34,8 @@ export interface UpFlags {
   cniBridge: string;
   /** Run the Services proxy on this node (off with --disable-kube-proxy, as k3s). */
   kubeProxy: boolean;
+  /** kube-proxy's --proxy-mode. */
+  proxyMode: ProxyMode;
   /** Why the runtime is simulated when none was asked for. */
   runtimeNote?: string;
   /** Debian packages to install before starting (runtime cri, as root on Debian, some missing). */
@@ -57,6 +60,7 @@ const UP_OPTIONS = [
   'cluster-domain',
   'cni-bridge',
   'disable-kube-proxy',
+  'proxy-mode',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -87,6 +91,8 @@ ${serverFlagLines()}
       --cluster-domain NAME               the cluster's DNS domain (default cluster.local)
       --cni-bridge NAME                   the Linux bridge pods attach to (default cni0)
       --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
+      --proxy-mode iptables|nftables      how the Services proxy writes its rules (default iptables;
+                                          nftables needs Debian's nftables package)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -185,6 +191,7 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     clusterDomain: own['cluster-domain'] ?? 'cluster.local',
     cniBridge: checkInterfaceName(own['cni-bridge'] ?? 'cni0', 'cni-bridge'),
     kubeProxy: own['disable-kube-proxy'] !== 'true',
+    proxyMode: parseProxyMode(own['proxy-mode']),
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
@@ -208,6 +215,12 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     flags.nodeLeaseDurationSeconds = Number(lease);
   }
   return flags;
+}
+
+/** kube-proxy's --proxy-mode: iptables (the default) or nftables. */
+export function parseProxyMode(value: string | undefined): ProxyMode {
+  if (value === undefined || value === 'iptables' || value === 'nftables') return value ?? 'iptables';
+  throw new UsageError(`invalid argument "${value}" for "--proxy-mode": want iptables or nftables`);
 }
 
 /** A Linux interface name: 1 to 15 characters, no slash, colon or whitespace. */

@@ -1,4 +1,5 @@
-// kube-proxy in iptables mode for one node: informers on Services and EndpointSlices feed the RuleSyncer, and syncs
+// kube-proxy for one node, in iptables mode (RuleSyncer) or nftables mode (NftSyncer): informers on Services and
+// EndpointSlices feed the syncer, and syncs
 // run coalesced — at most one every minSyncPeriodMs (upstream's minSyncPeriod), at least one every syncPeriodMs, with a
 // full rewrite every fullSyncPeriodMs or as soon as the canary chains show that someone flushed the tables.
 //
@@ -15,8 +16,24 @@ import { KUBE_PROXY_CANARY } from './chains.ts';
 import { ExecConntrack, type Conntrack } from './conntrack.ts';
 import { CommandNotFoundError } from './host.ts';
 import type { Iptables } from './iptables.ts';
+import type { Nftables } from './nft.ts';
+import { BASE_CHAIN_NAMES } from './nft-rules.ts';
+import { NftSyncer } from './nft-syncer.ts';
 import { ExecSysctl, type Sysctl } from './sysctl.ts';
 import { RuleSyncer, type SyncResult } from './syncer.ts';
+
+/** What the Proxier needs of a backend's syncer (RuleSyncer for iptables, NftSyncer for nftables). */
+export interface ProxySyncer {
+  readonly pending: boolean;
+  requestFullSync(): void;
+  updateService(svc: Service): void;
+  deleteService(svc: Service): void;
+  updateEndpointSlice(slice: EndpointSlice): void;
+  deleteEndpointSlice(slice: EndpointSlice): void;
+  sync(): Promise<SyncResult>;
+}
+
+export type ProxyMode = 'iptables' | 'nftables';
 
 export interface ProxierOptions {
   client: Client;
@@ -24,7 +41,14 @@ export interface ProxierOptions {
   nodeIPs: readonly string[];
   /** The pod network (e.g. 10.244.0.0/16): traffic from elsewhere to a ClusterIP is masqueraded. */
   clusterCIDR?: string | undefined;
-  iptables: Iptables;
+  /** Which backend writes the rules. Default 'iptables'. */
+  mode?: ProxyMode;
+  /** The iptables seam: required in iptables mode. */
+  iptables?: Iptables;
+  /** The nftables seam: required in nftables mode. */
+  nftables?: Nftables;
+  /** nftables mode: traffic to an address in these with no Service behind it is dropped, as upstream. */
+  serviceCIDRs?: readonly string[];
   logger: Logger;
   /** Least time between two syncs. Default 100 ms. */
   minSyncPeriodMs?: number;
@@ -56,7 +80,7 @@ const RETRY_START_MS = 1000;
 export class Proxier {
   readonly #opts: ProxierOptions;
   readonly #log: Logger;
-  #syncer: RuleSyncer | undefined;
+  #syncer: ProxySyncer | undefined;
   #wake: (() => void) | undefined;
   #firstSync: Promise<void>;
   #resolveFirstSync!: () => void;
@@ -112,8 +136,8 @@ export class Proxier {
   }
 
   /** Kernel settings upstream's NewProxier checks or sets, and the syncer configured accordingly. */
-  async #prepare(): Promise<RuleSyncer> {
-    const netns = this.#opts.iptables.netns;
+  async #prepare(): Promise<ProxySyncer> {
+    const netns = this.#seam().netns;
     const sysctl = this.#opts.sysctl === undefined ? new ExecSysctl(netns) : this.#opts.sysctl;
     let localhostNodePorts = this.#opts.localhostNodePorts ?? true;
     let conntrackTCPLiberal = false;
@@ -125,13 +149,27 @@ export class Proxier {
         this.#log.warn('sysctl is not installed: kernel settings left as they are', { error: err.message });
       }
     }
+    const conntrack = this.#opts.conntrack === undefined ? new ExecConntrack(netns) : this.#opts.conntrack;
+    if (this.#opts.mode === 'nftables') {
+      return new NftSyncer({
+        nftables: this.#opts.nftables!,
+        nodeName: this.#opts.nodeName,
+        nodeIPs: this.#opts.nodeIPs,
+        clusterCIDR: this.#opts.clusterCIDR,
+        serviceCIDRs: this.#opts.serviceCIDRs ?? [],
+        logger: this.#log,
+        conntrack,
+        masqueradeAll: this.#opts.masqueradeAll ?? false,
+        localhostNodePorts,
+      });
+    }
     return new RuleSyncer({
-      iptables: this.#opts.iptables,
+      iptables: this.#opts.iptables!,
       nodeName: this.#opts.nodeName,
       nodeIPs: this.#opts.nodeIPs,
       clusterCIDR: this.#opts.clusterCIDR,
       logger: this.#log,
-      conntrack: this.#opts.conntrack === undefined ? new ExecConntrack(netns) : this.#opts.conntrack,
+      conntrack,
       masqueradeAll: this.#opts.masqueradeAll ?? false,
       localhostNodePorts,
       conntrackTCPLiberal,
@@ -159,7 +197,14 @@ export class Proxier {
     return { localhostNodePorts, conntrackTCPLiberal };
   }
 
-  async #loop(syncer: RuleSyncer, signal: AbortSignal): Promise<void> {
+  /** The seam of the chosen backend (which also names the network namespace). */
+  #seam(): Iptables | Nftables {
+    const seam = this.#opts.mode === 'nftables' ? this.#opts.nftables : this.#opts.iptables;
+    if (!seam) throw new TypeError(`Proxier in ${this.#opts.mode ?? 'iptables'} mode needs the ${this.#opts.mode ?? 'iptables'} option`);
+    return seam;
+  }
+
+  async #loop(syncer: ProxySyncer, signal: AbortSignal): Promise<void> {
     const minPeriod = this.#opts.minSyncPeriodMs ?? 100;
     const period = this.#opts.syncPeriodMs ?? 30_000;
     const fullPeriod = this.#opts.fullSyncPeriodMs ?? 3_600_000;
@@ -210,8 +255,9 @@ export class Proxier {
   }
 
   async #canaryPresent(): Promise<boolean> {
-    const ipt = this.#opts.iptables;
     try {
+      if (this.#opts.mode === 'nftables') return await this.#opts.nftables!.chainExists(BASE_CHAIN_NAMES.at(-1)!);
+      const ipt = this.#opts.iptables!;
       return (await ipt.chainExists('mangle', KUBE_PROXY_CANARY)) && (await ipt.chainExists('nat', KUBE_PROXY_CANARY));
     } catch (err) {
       this.#log.warn('cannot check the canary chains', { error: err });

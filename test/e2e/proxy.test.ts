@@ -1,4 +1,5 @@
-// The Services proxy against real iptables (nf_tables) and real packets, all inside network namespaces this test makes:
+// The Services proxy against real iptables (nf_tables) or nftables and real packets, one suite per backend, each in
+// network namespaces of its own (PROXY_E2E_MODES=nftables runs only one):
 //
 //   client ns (192.168.77.2) ──veth── node ns (192.168.77.1; br0 10.244.0.1/24) ──bridge── pod1 (10.244.0.11), pod2 (.12)
 //
@@ -6,23 +7,20 @@
 // the node namespace. Every pod runs a tiny server answering "<pod> <peer address it sees>" over TCP and UDP.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import { silentLogger } from '../../src/log.ts';
-import { cleanupProxyRules, ExecIptables, Proxier } from '../../src/proxy/index.ts';
+import { cleanupNftablesRules, cleanupProxyRules, ExecIptables, ExecNftables, Proxier, type ProxyMode } from '../../src/proxy/index.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
 import { eventually } from '../support/server.ts';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
-const id = randomBytes(3).toString('hex');
-const NODE = `skt-node-${id}`;
-const CLIENT = `skt-cli-${id}`;
-const PODS = { pod1: { ns: `skt-p1-${id}`, ip: '10.244.0.11' }, pod2: { ns: `skt-p2-${id}`, ip: '10.244.0.12' } } as const;
-type PodName = keyof typeof PODS;
+const MODES = (process.env['PROXY_E2E_MODES'] ?? 'iptables,nftables').split(',').map((m) => m.trim()) as ProxyMode[];
+type PodName = 'pod1' | 'pod2';
 const NODE_IP = '192.168.77.1';
 const CLIENT_IP = '192.168.77.2';
 const BRIDGE_IP = '10.244.0.1';
@@ -67,13 +65,25 @@ async function request(from: string, proto: 'tcp' | 'udp', host: string, port: n
   return (JSON.parse(stdout) as string[]).map((line) => line.split(' ') as [string, string]);
 }
 
-describe('proxy on real iptables in network namespaces', { skip: isRoot ? false : 'needs root (network namespaces and iptables)', timeout: 180_000 }, () => {
+function skipReason(mode: ProxyMode): string | false {
+  if (!isRoot) return 'needs root (network namespaces and iptables)';
+  if (mode === 'nftables' && spawnSync('nft', ['--version']).status !== 0) return 'nft is not installed (apt-get install nftables)';
+  return false;
+}
+
+for (const mode of MODES) {
+describe(`proxy on real ${mode} in network namespaces`, { skip: skipReason(mode), timeout: 180_000 }, () => {
+  const id = randomBytes(3).toString('hex');
+  const NODE = `skt-node-${id}`;
+  const CLIENT = `skt-cli-${id}`;
+  const PODS: Record<PodName, { ns: string; ip: string }> = { pod1: { ns: `skt-p1-${id}`, ip: '10.244.0.11' }, pod2: { ns: `skt-p2-${id}`, ip: '10.244.0.12' } };
   let cluster: TestCluster;
   let servers: ChildProcess[] = [];
   const stop = new AbortController();
   let proxier: Proxier;
   let proxying: Promise<void>;
   const iptables = new ExecIptables({ netns: NODE });
+  const nftables = new ExecNftables({ netns: NODE });
   let haveConntrack = true;
 
   const svc = (name: string, spec: NonNullable<Service['spec']>): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec });
@@ -123,7 +133,8 @@ describe('proxy on real iptables in network namespaces', { skip: isRoot ? false 
     }
 
     cluster = await startTestCluster();
-    proxier = new Proxier({ client: cluster.client, nodeName: 'node-a', nodeIPs: [NODE_IP], clusterCIDR: '10.244.0.0/16', iptables, logger: silentLogger() });
+    const seam = mode === 'nftables' ? { mode, nftables, serviceCIDRs: ['10.96.0.0/12'] } : { mode, iptables };
+    proxier = new Proxier({ client: cluster.client, nodeName: 'node-a', nodeIPs: [NODE_IP], clusterCIDR: '10.244.0.0/16', logger: silentLogger(), ...seam });
     proxying = proxier.start(stop.signal);
     await proxier.waitForFirstSync(stop.signal);
   });
@@ -207,9 +218,16 @@ describe('proxy on real iptables in network namespaces', { skip: isRoot ? false 
     await eventually('the flow moves to pod2', async () => ((await request(CLIENT, 'udp', ip, 53, 1, 40053))[0]![0] === 'pod2' ? true : undefined), { timeoutMs: 10_000 });
   });
 
-  it('leaves no KUBE chain or jump behind after cleanupProxyRules', async () => {
+  it(`leaves nothing of the proxy's behind after ${mode === 'nftables' ? 'cleanupNftablesRules' : 'cleanupProxyRules'}`, async () => {
     stop.abort();
     await proxying;
+    if (mode === 'nftables') {
+      assert.equal(await cleanupNftablesRules(nftables), true);
+      assert.deepEqual(await nftables.listChains(), []);
+      const { stdout } = await run('ip', ['netns', 'exec', NODE, 'nft', 'list', 'ruleset']);
+      assert.ok(!stdout.includes('kube-proxy'), stdout);
+      return;
+    }
     const deleted = await cleanupProxyRules(iptables);
     assert.ok(deleted > 10, String(deleted));
     for (const table of ['nat', 'filter', 'mangle'] as const) {
@@ -218,3 +236,4 @@ describe('proxy on real iptables in network namespaces', { skip: isRoot ? false 
     }
   });
 });
+}

@@ -1,0 +1,313 @@
+// kube-proxy's nftables mode (pkg/proxy/nftables/proxier.go), rendered as `nft -f` text: the `ip kube-proxy` table
+// with its base chains, dispatch maps and helper chains, and for each service port its own chains (service-, local-,
+// external-, firewall-, endpoint-…), affinity sets and the map elements that lead to them. Pure: text in, text out.
+//
+// One deliberate difference from upstream: NodePorts answer on 127.0.0.1 too when localhostNodePorts is set (upstream's
+// nftables mode never does; Skiff's iptables mode does, as upstream's iptables mode), guarded by the same anti-martian
+// rule kubelet's KUBE-FIREWALL chain holds in iptables mode.
+import { hash16 } from './chains.ts';
+import { cidrContains, externallyAccessible, type EndpointInfo, type ServicePortInfo } from './model.ts';
+import { categorizeEndpoints } from './topology.ts';
+
+export const NFT_TABLE = 'kube-proxy';
+/** Every command's prefix for an object of our table. */
+export const T = `ip ${NFT_TABLE}`;
+
+export const SERVICES_CHAIN = 'services';
+export const SERVICE_IPS_MAP = 'service-ips';
+export const SERVICE_NODEPORTS_MAP = 'service-nodeports';
+export const CLUSTER_IPS_SET = 'cluster-ips';
+export const CLUSTER_IPS_CHECK_CHAIN = 'cluster-ips-check';
+export const SERVICE_ENDPOINTS_CHECK_CHAIN = 'service-endpoints-check';
+export const NODEPORT_ENDPOINTS_CHECK_CHAIN = 'nodeport-endpoints-check';
+export const NO_ENDPOINT_SERVICES_MAP = 'no-endpoint-services';
+export const NO_ENDPOINT_NODEPORTS_MAP = 'no-endpoint-nodeports';
+export const REJECT_CHAIN = 'reject-chain';
+export const FIREWALL_IPS_MAP = 'firewall-ips';
+export const FIREWALL_CHECK_CHAIN = 'firewall-check';
+export const MARK_MASQ_CHAIN = 'mark-for-masquerade';
+export const MASQUERADING_CHAIN = 'masquerading';
+/** Skiff's own: the anti-martian guard for NodePorts on 127.0.0.1. */
+export const LOCALNET_CHECK_CHAIN = 'localnet-check';
+
+/** The maps and sets whose elements belong to service ports. */
+export const ELEMENT_CONTAINERS = [CLUSTER_IPS_SET, SERVICE_IPS_MAP, SERVICE_NODEPORTS_MAP, NO_ENDPOINT_SERVICES_MAP, NO_ENDPOINT_NODEPORTS_MAP, FIREWALL_IPS_MAP] as const;
+export type ElementContainer = (typeof ELEMENT_CONTAINERS)[number];
+
+export interface NftContext {
+  /** The pod network; traffic from it counts as local (upstream's detect-local-mode ClusterCIDR). */
+  clusterCIDR?: string | undefined;
+  /** The service CIDRs: traffic to an unallocated address in them is dropped. None: no such rule. */
+  serviceCIDRs: readonly string[];
+  nodeIPs: readonly string[];
+  masqueradeMark: string;
+  masqueradeAll: boolean;
+  localhostNodePorts: boolean;
+}
+
+/** One map or set element of a service port: the container, its key, and (for maps) what follows the key. */
+export interface NftElement {
+  container: ElementContainer;
+  key: string;
+  /** ` comment "…" : verdict` for maps, '' for sets. */
+  value: string;
+}
+
+export interface NftServicePort {
+  svc: ServicePortInfo;
+  /** The port's chains in write order, each with its rules (the text after `add rule ip kube-proxy CHAIN `). */
+  chains: Map<string, string[]>;
+  /** Affinity sets by name, with their timeout in seconds. */
+  affinitySets: Map<string, number>;
+  elements: NftElement[];
+  /** The chains' commands (add, flush, rules), joined once: what a sync writing this port sends. */
+  text: string;
+  ruleCount: number;
+  /** Every endpoint of the port (usable or not). */
+  totalEndpoints: number;
+}
+
+const CHAIN_NAME_BASE_MAX = 240;
+
+/** upstream's hashAndTruncate: 8 base32 characters of sha256(name), a dash, the name; at most 240 characters. */
+export function hashAndTruncate(name: string): string {
+  const out = `${hash16(name).slice(0, 8)}-${name}`;
+  return out.length > CHAIN_NAME_BASE_MAX ? `${out.slice(0, CHAIN_NAME_BASE_MAX - 3)}...` : out;
+}
+
+export interface NftServicePortNames {
+  cluster: string;
+  local: string;
+  external: string;
+  firewall: string;
+}
+
+/** "ns/name/proto/port" as upstream's servicePortChainNameBase spells it, hashed. */
+export function nftServicePortChains(svc: Pick<ServicePortInfo, 'serviceKey' | 'portName' | 'protocol'>): NftServicePortNames {
+  const base = hashAndTruncate(`${svc.serviceKey}/${svc.protocol.toLowerCase()}/${svc.portName}`);
+  return { cluster: `service-${base}`, local: `local-${base}`, external: `external-${base}`, firewall: `firewall-${base}` };
+}
+
+/** The endpoint chain and affinity set names of one endpoint ("ip:port") of a service port. */
+export function nftEndpointNames(svc: Pick<ServicePortInfo, 'serviceKey' | 'portName' | 'protocol'>, ep: Pick<EndpointInfo, 'ip' | 'port'>): { chain: string; affinitySet: string } {
+  const base = hashAndTruncate(`${svc.serviceKey}/${svc.protocol.toLowerCase()}/${svc.portName}__${ep.ip}/${ep.port}`);
+  return { chain: `endpoint-${base}`, affinitySet: `affinity-${base}` };
+}
+
+/** Per-service chains all hold a slash; the fixed ones never do (upstream's isServiceChainName). */
+export function isNftServiceChain(chain: string): boolean {
+  return chain.includes('/');
+}
+
+export function isAffinitySet(set: string): boolean {
+  return set.startsWith('affinity-');
+}
+
+/** The key and value of an element as it is written inside `{ … }`. */
+export function elementText(e: NftElement): string {
+  return `${e.key}${e.value}`;
+}
+
+/** The rules of one service port given its endpoints (all of them, from every node). */
+export function nftServicePort(svc: ServicePortInfo, endpoints: readonly EndpointInfo[], ctx: NftContext): NftServicePort {
+  const proto = svc.protocol.toLowerCase();
+  const names = nftServicePortChains(svc);
+  const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc);
+  const accessible = externallyAccessible(svc);
+  const usesClusterChain = clusterEndpoints.length > 0 && (!svc.internalPolicyLocal || accessible);
+  const usesLocalChain = localEndpoints.length > 0 && (svc.internalPolicyLocal || (svc.externalPolicyLocal && accessible));
+
+  let internalChain = names.cluster;
+  let hasInternalEndpoints = hasEndpoints;
+  if (svc.internalPolicyLocal) {
+    internalChain = names.local;
+    if (localEndpoints.length === 0) hasInternalEndpoints = false;
+  }
+  let externalPolicyChain = names.cluster;
+  let hasExternalEndpoints = hasEndpoints;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = names.local;
+    if (localEndpoints.length === 0) hasExternalEndpoints = false;
+  }
+  const usesExternalChain = hasEndpoints && accessible;
+  const usesFWChain = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+
+  let internalVerdict = '';
+  let externalVerdict = '';
+  if (!hasEndpoints) {
+    internalVerdict = externalVerdict = `goto ${REJECT_CHAIN}`;
+  } else {
+    if (!hasInternalEndpoints) internalVerdict = 'drop';
+    if (!hasExternalEndpoints) externalVerdict = 'drop';
+  }
+
+  const elements: NftElement[] = [];
+  const comment = ` comment "${svc.name}"`;
+  const ipKey = (ip: string) => `${ip} . ${proto} . ${svc.port}`;
+  const nodePortKey = `${proto} . ${svc.nodePort}`;
+  const dispatch = (container: ElementContainer, key: string, verdict: string, withComment = false) =>
+    elements.push({ container, key, value: `${withComment ? comment : ''} : ${verdict}` });
+
+  elements.push({ container: CLUSTER_IPS_SET, key: svc.clusterIP, value: '' });
+  if (hasInternalEndpoints) dispatch(SERVICE_IPS_MAP, ipKey(svc.clusterIP), `goto ${internalChain}`);
+  else dispatch(NO_ENDPOINT_SERVICES_MAP, ipKey(svc.clusterIP), internalVerdict, true);
+
+  for (const ip of svc.externalIPs) {
+    if (hasEndpoints) dispatch(SERVICE_IPS_MAP, ipKey(ip), `goto ${names.external}`);
+    if (!hasExternalEndpoints) dispatch(NO_ENDPOINT_SERVICES_MAP, ipKey(ip), externalVerdict, true);
+  }
+  for (const ip of svc.loadBalancerVIPs) {
+    if (hasEndpoints) dispatch(SERVICE_IPS_MAP, ipKey(ip), `goto ${names.external}`);
+    if (usesFWChain) dispatch(FIREWALL_IPS_MAP, ipKey(ip), `goto ${names.firewall}`, true);
+  }
+  if (!hasExternalEndpoints) for (const ip of svc.loadBalancerVIPs) dispatch(NO_ENDPOINT_SERVICES_MAP, ipKey(ip), externalVerdict, true);
+  if (svc.nodePort !== 0) {
+    if (hasEndpoints) dispatch(SERVICE_NODEPORTS_MAP, nodePortKey, `goto ${names.external}`);
+    if (!hasExternalEndpoints) dispatch(NO_ENDPOINT_NODEPORTS_MAP, nodePortKey, externalVerdict, true);
+  }
+
+  const chains = new Map<string, string[]>();
+  const rulesOf = (chain: string) => {
+    let rules = chains.get(chain);
+    if (!rules) chains.set(chain, (rules = []));
+    return rules;
+  };
+  const affinitySets = new Map<string, number>();
+  const epNames = new Map<string, { chain: string; affinitySet: string }>();
+  for (const ep of reachable) {
+    const n = nftEndpointNames(svc, ep);
+    epNames.set(ep.endpoint, n);
+    if (svc.sessionAffinityClientIP) affinitySets.set(n.affinitySet, svc.stickyMaxAgeSeconds);
+  }
+
+  const writeEndpointJumps = (chain: string, eps: readonly EndpointInfo[]) => {
+    const rules = rulesOf(chain);
+    if (chain === internalChain && hasInternalEndpoints) {
+      if (ctx.masqueradeAll) rules.push(`ip daddr ${svc.clusterIP} jump ${MARK_MASQ_CHAIN}`);
+      else if (ctx.clusterCIDR) rules.push(`ip daddr ${svc.clusterIP} ip saddr != ${ctx.clusterCIDR} jump ${MARK_MASQ_CHAIN}`);
+    }
+    if (svc.sessionAffinityClientIP) {
+      for (const ep of eps) rules.push(`ip saddr @${epNames.get(ep.endpoint)!.affinitySet} goto ${epNames.get(ep.endpoint)!.chain}`);
+    }
+    const vmap = eps.map((ep, i) => `${i} : goto ${epNames.get(ep.endpoint)!.chain}`).join(' , ');
+    rules.push(`numgen random mod ${eps.length} vmap { ${vmap} }`);
+  };
+  if (usesClusterChain) writeEndpointJumps(names.cluster, clusterEndpoints);
+  if (usesLocalChain) writeEndpointJumps(names.local, localEndpoints);
+
+  if (usesExternalChain) {
+    const rules = rulesOf(names.external);
+    if (!svc.externalPolicyLocal) {
+      rules.push(`jump ${MARK_MASQ_CHAIN}`);
+    } else {
+      if (ctx.clusterCIDR) rules.push(`ip saddr ${ctx.clusterCIDR} goto ${names.cluster} comment "short-circuit pod traffic"`);
+      rules.push(`fib saddr type local jump ${MARK_MASQ_CHAIN} comment "masquerade local traffic"`);
+      rules.push(`fib saddr type local goto ${names.cluster} comment "short-circuit local traffic"`);
+    }
+    if (hasExternalEndpoints) rules.push(`goto ${externalPolicyChain}`);
+  }
+
+  if (usesFWChain) {
+    const sources = [...svc.loadBalancerSourceRanges];
+    if (ctx.nodeIPs.some((ip) => svc.loadBalancerSourceRanges.some((cidr) => cidrContains(cidr, ip)))) sources.push(...svc.loadBalancerVIPs);
+    rulesOf(names.firewall).push(`ip saddr != { ${sources.join(', ')} } drop`);
+  }
+
+  for (const ep of reachable) {
+    const n = epNames.get(ep.endpoint)!;
+    const rules = rulesOf(n.chain);
+    rules.push(`ip saddr ${ep.ip} jump ${MARK_MASQ_CHAIN}`);
+    if (svc.sessionAffinityClientIP) rules.push(`update @${n.affinitySet} { ip saddr }`);
+    rules.push(`meta l4proto ${proto} dnat to ${ep.endpoint}`);
+  }
+
+  // Endpoint chains first: the chains before them jump there, and nft wants a chain to exist before a jump to it.
+  const ordered = new Map<string, string[]>();
+  for (const [chain, rules] of chains) if (chain.startsWith('endpoint-')) ordered.set(chain, rules);
+  for (const [chain, rules] of chains) if (!chain.startsWith('endpoint-')) ordered.set(chain, rules);
+  const text: string[] = [];
+  let ruleCount = 0;
+  for (const [chain, rules] of ordered) {
+    text.push(`add chain ${T} ${chain}`, `flush chain ${T} ${chain}`);
+    for (const r of rules) text.push(`add rule ${T} ${chain} ${r}`);
+    ruleCount += rules.length;
+  }
+  return { svc, chains: ordered, affinitySets, elements, text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
+}
+
+/** `add set` for an affinity set (idempotent while the timeout stays the same). */
+export function affinitySetLine(name: string, timeoutSeconds: number): string {
+  return `add set ${T} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeoutSeconds}s ; }`;
+}
+
+const BASE_CHAINS = [
+  ['filter-prerouting-pre-dnat', 'filter', 'prerouting', -110],
+  ['filter-output-pre-dnat', 'filter', 'output', -110],
+  ['filter-forward', 'filter', 'forward', 0],
+  ['filter-input', 'filter', 'input', 0],
+  ['filter-output', 'filter', 'output', 0],
+  ['nat-output', 'nat', 'output', -100],
+  ['nat-postrouting', 'nat', 'postrouting', 100],
+  ['nat-prerouting', 'nat', 'prerouting', -100],
+] as const;
+
+export const BASE_CHAIN_NAMES: readonly string[] = BASE_CHAINS.map(([name]) => name);
+
+/**
+ * The table, its base chains, helper chains, sets and maps, created (or kept) and their fixed rules rewritten: what
+ * upstream's setupNFTables puts at the head of every full sync. Service port elements are not included.
+ */
+export function nftBaseScript(ctx: NftContext): string[] {
+  const lines = [`add table ${T} { comment "rules for kube-proxy" ; }`];
+  const ipv4 = 'ipv4_addr';
+  lines.push(
+    `add set ${T} ${CLUSTER_IPS_SET} { type ${ipv4} ; comment "Active ClusterIPs" ; }`,
+    `add map ${T} ${FIREWALL_IPS_MAP} { type ${ipv4} . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }`,
+    `add map ${T} ${NO_ENDPOINT_NODEPORTS_MAP} { type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }`,
+    `add map ${T} ${NO_ENDPOINT_SERVICES_MAP} { type ${ipv4} . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`,
+    `add map ${T} ${SERVICE_IPS_MAP} { type ${ipv4} . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
+    `add map ${T} ${SERVICE_NODEPORTS_MAP} { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`,
+  );
+  for (const [name, type, hook, priority] of BASE_CHAINS) lines.push(`add chain ${T} ${name} { type ${type} hook ${hook} priority ${priority} ; }`, `flush chain ${T} ${name}`);
+  const regular = [CLUSTER_IPS_CHECK_CHAIN, FIREWALL_CHECK_CHAIN, MARK_MASQ_CHAIN, MASQUERADING_CHAIN, NODEPORT_ENDPOINTS_CHECK_CHAIN, SERVICES_CHAIN, SERVICE_ENDPOINTS_CHECK_CHAIN];
+  if (ctx.localhostNodePorts) regular.push(LOCALNET_CHECK_CHAIN);
+  for (const name of regular) lines.push(`add chain ${T} ${name}`, `flush chain ${T} ${name}`);
+  lines.push(`add chain ${T} ${REJECT_CHAIN} { comment "helper for @no-endpoint-services / @no-endpoint-nodeports" ; }`, `flush chain ${T} ${REJECT_CHAIN}`);
+
+  const rule = (chain: string, text: string) => lines.push(`add rule ${T} ${chain} ${text}`);
+  rule(CLUSTER_IPS_CHECK_CHAIN, `ip daddr @${CLUSTER_IPS_SET} reject comment "Reject traffic to invalid ports of ClusterIPs"`);
+  if (ctx.serviceCIDRs.length) rule(CLUSTER_IPS_CHECK_CHAIN, `ip daddr { ${ctx.serviceCIDRs.join(', ')} } drop comment "Drop traffic to unallocated ClusterIPs"`);
+  rule('filter-prerouting-pre-dnat', `ct state new jump ${FIREWALL_CHECK_CHAIN}`);
+  rule('filter-forward', `ct state new jump ${SERVICE_ENDPOINTS_CHECK_CHAIN}`);
+  rule('filter-forward', `ct state new jump ${CLUSTER_IPS_CHECK_CHAIN}`);
+  rule('filter-input', `ct state new jump ${NODEPORT_ENDPOINTS_CHECK_CHAIN}`);
+  rule('filter-input', `ct state new jump ${SERVICE_ENDPOINTS_CHECK_CHAIN}`);
+  if (ctx.localhostNodePorts) rule('filter-input', `jump ${LOCALNET_CHECK_CHAIN}`);
+  rule('filter-output', `ct state new jump ${SERVICE_ENDPOINTS_CHECK_CHAIN}`);
+  rule('filter-output-pre-dnat', `ct state new jump ${FIREWALL_CHECK_CHAIN}`);
+  rule('filter-output', `ct state new jump ${CLUSTER_IPS_CHECK_CHAIN}`);
+  if (ctx.localhostNodePorts) rule('filter-output', `jump ${LOCALNET_CHECK_CHAIN}`);
+  rule(FIREWALL_CHECK_CHAIN, `ip daddr . meta l4proto . th dport vmap @${FIREWALL_IPS_MAP}`);
+  if (ctx.localhostNodePorts) {
+    // route_localnet=1 opens 127.0.0.0/8 to the network (https://issue.k8s.io/90259); this closes it again, letting
+    // through only connections this table DNATed (NodePorts on 127.0.0.1) and their replies.
+    rule(
+      LOCALNET_CHECK_CHAIN,
+      'ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state != { established, related } ct status & dnat == 0 drop comment "block incoming localnet connections"',
+    );
+  }
+  rule(MARK_MASQ_CHAIN, `mark set mark or ${ctx.masqueradeMark}`);
+  rule(MASQUERADING_CHAIN, `mark and ${ctx.masqueradeMark} == 0 return`);
+  rule(MASQUERADING_CHAIN, `mark set mark xor ${ctx.masqueradeMark}`);
+  rule(MASQUERADING_CHAIN, 'masquerade fully-random');
+  rule('nat-output', `jump ${SERVICES_CHAIN}`);
+  rule('nat-postrouting', `jump ${MASQUERADING_CHAIN}`);
+  rule('nat-prerouting', `jump ${SERVICES_CHAIN}`);
+  const notLocalhost = ctx.localhostNodePorts ? '' : ' ip daddr != 127.0.0.0/8';
+  rule(NODEPORT_ENDPOINTS_CHECK_CHAIN, `fib daddr type local${notLocalhost} meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS_MAP}`);
+  rule(REJECT_CHAIN, 'reject');
+  rule(SERVICES_CHAIN, `ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS_MAP}`);
+  rule(SERVICES_CHAIN, `fib daddr type local${notLocalhost} meta l4proto . th dport vmap @${SERVICE_NODEPORTS_MAP}`);
+  rule(SERVICE_ENDPOINTS_CHECK_CHAIN, `ip daddr . meta l4proto . th dport vmap @${NO_ENDPOINT_SERVICES_MAP}`);
+  return lines;
+}

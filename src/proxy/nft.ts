@@ -1,0 +1,94 @@
+// The seam between the proxy's nftables mode and the kernel: upstream's knftables.Interface, reduced to what the proxy
+// uses. ExecNftables runs the `nft` tool (Debian package nftables), inside a network namespace when given one; every
+// script goes to `nft -f -` on stdin and is one kernel transaction.
+import { HostCommands, type CommandResult } from './host.ts';
+import { NFT_TABLE } from './nft-rules.ts';
+
+export interface Nftables {
+  /** The network namespace the rules live in (undefined: the host's). */
+  readonly netns: string | undefined;
+  /** Applies a script (`nft -f -`) atomically. */
+  run(script: string): Promise<void>;
+  /** Names of the chains of our table ([] when it does not exist). */
+  listChains(): Promise<string[]>;
+  /** Names of the sets of our table ([] when it does not exist). */
+  listSets(): Promise<string[]>;
+  /** True if our table has this chain. */
+  chainExists(chain: string): Promise<boolean>;
+}
+
+export class NftablesError extends Error {
+  override name = 'NftablesError';
+  constructor(
+    message: string,
+    readonly result?: CommandResult,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The lines of `text` nft complained about ("/dev/stdin:12:5-9: Error: …"), numbered, for an error message. */
+function quoteErrorLines(script: string, stderr: string): string {
+  const lines = script.split('\n');
+  const out: string[] = [];
+  for (const m of stderr.matchAll(/\/dev\/stdin:(\d+):/g)) {
+    const n = Number(m[1]);
+    if (out.length < 5) out.push(`${n}: ${lines[n - 1] ?? ''}`);
+  }
+  return out.length ? `\n${out.join('\n')}` : '';
+}
+
+/** Object names declared at the top level of our table in `nft list …` output ("\tchain NAME {"). */
+export function namesInListing(listing: string, kind: 'chain' | 'set' | 'map'): string[] {
+  const out: string[] = [];
+  let inTable = false;
+  const prefix = `\t${kind} `;
+  for (const line of listing.split('\n')) {
+    if (line.startsWith('table ')) inTable = line === `table ip ${NFT_TABLE} {`;
+    else if (inTable && line.startsWith(prefix) && line.endsWith(' {')) out.push(line.slice(prefix.length, -2));
+  }
+  return out;
+}
+
+export class ExecNftables implements Nftables {
+  readonly netns: string | undefined;
+  readonly #host: HostCommands;
+
+  constructor(opts: { netns?: string | undefined } = {}) {
+    this.netns = opts.netns;
+    this.#host = new HostCommands(opts.netns);
+  }
+
+  async run(script: string): Promise<void> {
+    const result = await this.#host.run('nft', ['-f', '-'], { input: script });
+    if (result.code === 0) return;
+    throw new NftablesError(`nft -f failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}${quoteErrorLines(script, result.stderr)}`, result);
+  }
+
+  async listChains(): Promise<string[]> {
+    return namesInListing(await this.#list(['list', 'chains', 'ip']), 'chain');
+  }
+
+  async listSets(): Promise<string[]> {
+    return namesInListing(await this.#list(['-t', 'list', 'sets', 'ip']), 'set');
+  }
+
+  async chainExists(chain: string): Promise<boolean> {
+    return (await this.#host.run('nft', ['list', 'chain', 'ip', NFT_TABLE, chain])).code === 0;
+  }
+
+  async #list(args: string[]): Promise<string> {
+    const result = await this.#host.run('nft', args);
+    if (result.code !== 0) throw new NftablesError(`nft ${args.join(' ')} failed (exit ${result.code}): ${result.stderr.trim()}`, result);
+    return result.stdout;
+  }
+}
+
+/** Removes the proxy's nftables table (upstream's CleanupLeftovers). Resolves true if there was one. */
+export async function cleanupNftablesRules(nft: Nftables): Promise<boolean> {
+  const existed = (await nft.listChains()).length > 0;
+  // Adding first makes the delete succeed whether or not the table exists.
+  await nft.run(`add table ip ${NFT_TABLE}\ndelete table ip ${NFT_TABLE}\n`);
+  return existed;
+}
