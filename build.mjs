@@ -1,7 +1,8 @@
 // Bundles the `skiff` command: src/cli/main.ts → dist/skiff.mjs, plus lazily loaded chunks beside it in dist/.
-// Run with `node build.mjs` (or `npm run build`); bin/skiff runs it when dist/ is older than src/.
+// Run with `node build.mjs` (or `npm run build`); bin/skiff runs it when a file the bundle was built from (listed in
+// dist/skiff.inputs) is newer than dist/skiff.mjs.
 import { build } from 'esbuild';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,8 @@ const dist = join(root, 'dist');
 const src = join(root, 'src');
 /** Outputs of earlier builds are removed once this old (a process started just before a rebuild may still load them). */
 const STALE_AFTER_MS = 60 * 60 * 1000;
+/** The clone's source files the bundle was made from, one path (relative to the clone) a line, for bin/skiff. */
+const INPUTS = 'skiff.inputs';
 
 /**
  * Left to node_modules at run time: native addons, and packages that read files beside their own sources
@@ -45,6 +48,8 @@ const sourceRelativeAssets = {
 async function main() {
   // Build beside dist/ and swap it in, so a half-finished build never replaces a working one.
   const staging = join(root, `dist.tmp-${process.pid}`);
+  // The entry gets this time as its mtime, so a source edited while the build runs still counts as newer.
+  const startedAt = new Date();
   await rm(staging, { recursive: true, force: true });
   try {
     const result = await build({
@@ -67,9 +72,12 @@ async function main() {
       plugins: [sourceRelativeAssets],
     });
     await mkdir(dist, { recursive: true });
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/') && !f.includes(':'));
+    await writeFile(join(staging, INPUTS), `${inputs.sort().join('\n')}\n`);
     // Replace the entry last: until then a running bin/skiff still finds a complete old build.
     const files = await readdir(staging);
     const entry = 'skiff.mjs';
+    await utimes(join(staging, entry), startedAt, startedAt);
     for (const file of files.filter((f) => f !== entry)) await rename(join(staging, file), join(dist, file));
     await rename(join(staging, entry), join(dist, entry));
     // Chunks of earlier builds are no longer referenced.

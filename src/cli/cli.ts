@@ -1,11 +1,6 @@
 // The `skiff` command line: one table of subcommands, help, version, and errors as cobra-based tools print them.
+// Subcommands are listed by name and summary only and loaded when run, so `skiff kubectl …` never pays for `up`.
 import { UsageError, type CliIO, type Command } from './command.ts';
-import { agentCommand } from './agent-flags.ts';
-import { killallCommand } from './killall-flags.ts';
-import { kubectlCommand } from './kubectl.ts';
-import { imageCommand } from './image.ts';
-import { serverCommand } from './server-flags.ts';
-import { upCommand } from './up-flags.ts';
 import { SKIFF_VERSION } from './version.ts';
 
 const versionCommand: Command = {
@@ -19,10 +14,29 @@ const versionCommand: Command = {
   },
 };
 
-/** Only commands that exist are listed; later ones (init, join, token) join this table when built. */
-export const COMMANDS: readonly Command[] = [upCommand, serverCommand, agentCommand, imageCommand, killallCommand, kubectlCommand, versionCommand];
+/** A command known by name and summary; its module (usage text, flags, run) is imported only when needed. */
+export interface LazyCommand {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
 
-function rootUsage(commands: readonly Command[]): string {
+export type CommandEntry = Command | LazyCommand;
+
+/** Only commands that exist are listed; later ones (init, join, token) join this table when built. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'up', summary: 'Run a whole cluster: control plane, this node and simulated nodes', load: async () => (await import('./up-flags.ts')).upCommand },
+  { name: 'server', summary: 'Run the Kubernetes API server in the foreground', load: async () => (await import('./server-flags.ts')).serverCommand },
+  { name: 'agent', summary: 'Run this machine as a node of a Skiff cluster (containerd and the node agent)', load: async () => (await import('./agent-flags.ts')).agentCommand },
+  { name: 'image', summary: "Import, list and build the node's container images", load: async () => (await import('./image.ts')).imageCommand },
+  { name: 'killall', summary: 'Stop all containers of a Skiff node on this machine and clean up after them', load: async () => (await import('./killall-flags.ts')).killallCommand },
+  { name: 'kubectl', summary: "Run kubectl against this machine's cluster", load: async () => (await import('./kubectl.ts')).kubectlCommand },
+  versionCommand,
+];
+
+const loadCommand = async (entry: CommandEntry): Promise<Command> => ('load' in entry ? entry.load() : entry);
+
+function rootUsage(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), 'help'.length) + 3;
   const lines = [...commands, { name: 'help', summary: 'Help about any command' }].map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
   return `Skiff is Kubernetes, written in TypeScript.
@@ -53,7 +67,7 @@ function levenshtein(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-function unknownCommand(name: string, commands: readonly Command[], io: CliIO): number {
+function unknownCommand(name: string, commands: readonly CommandEntry[], io: CliIO): number {
   const close = commands.map((c) => c.name).filter((n) => levenshtein(n, name) <= 2 || n.startsWith(name));
   const hint = close.length ? `\nDid you mean this?\n${close.map((n) => `\t${n}`).join('\n')}\n` : '';
   io.stderr(`skiff: unknown command "${name}" for "skiff"\n${hint}Run 'skiff --help' for usage.\n`);
@@ -66,7 +80,7 @@ const wantsHelp = (args: string[]) => {
 };
 
 /** Runs `skiff <argv>` and resolves to the exit code. Never throws. */
-export async function runCli(argv: string[], io: CliIO, commands: readonly Command[] = COMMANDS): Promise<number> {
+export async function runCli(argv: string[], io: CliIO, commands: readonly CommandEntry[] = COMMANDS): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help') {
     io.stdout(rootUsage(commands));
@@ -80,15 +94,16 @@ export async function runCli(argv: string[], io: CliIO, commands: readonly Comma
     }
     const target = commands.find((c) => c.name === rest[0]);
     if (!target) return unknownCommand(rest[0], commands, io);
-    io.stdout(target.usage);
+    io.stdout((await loadCommand(target)).usage);
     return 0;
   }
   if (first.startsWith('-')) {
     io.stderr(`skiff: unknown flag: ${first}\nRun 'skiff --help' for usage.\n`);
     return 1;
   }
-  const command = commands.find((c) => c.name === first);
-  if (!command) return unknownCommand(first, commands, io);
+  const entry = commands.find((c) => c.name === first);
+  if (!entry) return unknownCommand(first, commands, io);
+  const command = await loadCommand(entry);
   if (!command.passThroughHelp && wantsHelp(rest)) {
     io.stdout(command.usage);
     return 0;

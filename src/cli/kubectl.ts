@@ -1,7 +1,6 @@
 // `skiff kubectl …`: kubectl against this machine's cluster with no set-up, as `k3s kubectl` does, with KUBECONFIG
 // defaulting to the admin.conf `skiff up` wrote. Verbs Skiff's own kubectl (src/kubectl/) implements run in this
 // process; every other verb or flag runs the real kubectl 1.35 from the npm package the clone installs.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +45,7 @@ Examples:
     } catch (err) {
       throw new Error(`kubectl is not installed in this clone (${(err as Error).message}); run npm ci in Skiff's directory`, { cause: err });
     }
+    const { spawn } = await import('node:child_process');
     const child = spawn(binary, args, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);

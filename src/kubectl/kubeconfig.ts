@@ -4,7 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse as yamlParse } from 'yaml';
+import { parseSimpleYaml } from './simple-yaml.ts';
 
 export class KubeconfigError extends Error {
   override name = 'KubeconfigError';
@@ -77,6 +79,15 @@ export function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv
   return { files: [join(home, '.kube', 'config')], explicit: false };
 }
 
+/**
+ * The `yaml` package, loaded only for kubeconfigs beyond parseSimpleYaml's subset. Synchronously, from the clone's
+ * node_modules (as the bundle loads its other runtime packages), so loading the config stays synchronous.
+ */
+function fullYamlParse(text: string): unknown {
+  const requireHere = createRequire(import.meta.url);
+  return (requireHere('yaml') as { parse: typeof yamlParse }).parse(text) as unknown;
+}
+
 function readDoc(path: string): Fields {
   let text: string;
   try {
@@ -87,7 +98,7 @@ function readDoc(path: string): Fields {
     throw new KubeconfigError(`${path}: ${(cause as Error).message}`, { cause });
   }
   try {
-    const doc = parse(text) as unknown;
+    const doc = parseSimpleYaml(text) ?? fullYamlParse(text);
     return doc && typeof doc === 'object' ? (doc as Fields) : {};
   } catch (cause) {
     throw new KubeconfigError(`error loading config file "${path}": ${(cause as Error).message}`, { cause });

@@ -1,7 +1,6 @@
 // Skiff's kubectl: `skiff kubectl …` and the `kubectl` link. Verbs it implements run here; for anything else it
 // answers 'fallback' and the caller runs the real kubectl, so nothing a user relies on goes missing.
 import { FallbackSignal, FlagError, GLOBAL_FLAGS, parseFlags, UnsupportedFlagError, type FlagSpec } from './flags.ts';
-import { describeError } from './rest.ts';
 import type { KubectlIO, Session } from './session.ts';
 
 export type { KubectlIO };
@@ -30,6 +29,10 @@ const VERBS: Record<string, Loader> = {
   'api-versions': async () => (await import('./cmd/info.ts')).apiVersionsCommand,
   'cluster-info': async () => (await import('./cmd/info.ts')).clusterInfoCommand,
   config: async () => (await import('./cmd/config.ts')).configCommand,
+  describe: async () => (await import('./cmd/describe.ts')).describeCommand,
+  label: async () => (await import('./cmd/label.ts')).labelCommand,
+  logs: async () => (await import('./cmd/logs.ts')).logsCommand,
+  annotate: async () => (await import('./cmd/label.ts')).annotateCommand,
 };
 
 /** The verb: the first argument that is neither a global flag nor a global flag's value. */
@@ -88,6 +91,7 @@ export async function runKubectl(argv: readonly string[], io: KubectlIO, env: No
     return await command.run(session, parsed.args);
   } catch (err) {
     if (err instanceof FallbackSignal) return 'fallback';
+    const { describeError } = await import('./rest.ts');
     io.stderr(`${describeError(err)}\n`);
     return 1;
   } finally {

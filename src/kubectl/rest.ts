@@ -1,7 +1,8 @@
 // The HTTP side of Skiff's kubectl: one keep-alive connection to the API server (HTTPS or plain HTTP), the
 // kubeconfig's credentials, and errors turned into kubectl's wording.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// node:http and node:https load at the first request: commands that never reach the server skip compiling them.
+import type { Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
 import { ApiError, apiErrorFrom } from '../client/errors.ts';
 import type { ClientConfig } from './kubeconfig.ts';
 
@@ -26,6 +27,8 @@ export interface RestRequest {
   accept?: string;
   body?: unknown;
   contentType?: string;
+  /** Streams a successful response's body here as it arrives (`logs -f`) instead of collecting it. */
+  onData?: (chunk: Buffer) => void;
 }
 
 export interface RestResponse {
@@ -34,10 +37,16 @@ export interface RestResponse {
   text: string;
 }
 
+interface Transport {
+  agent: HttpAgent | HttpsAgent;
+  send: typeof httpRequest;
+}
+
 export class RestClient {
   readonly #url: URL;
   readonly #tls: boolean;
-  readonly #agent: HttpAgent | HttpsAgent;
+  #transport: Promise<Transport> | undefined;
+  #agent: HttpAgent | HttpsAgent | undefined;
   readonly #headers: Record<string, string>;
 
   constructor(
@@ -49,16 +58,26 @@ export class RestClient {
     this.#headers = { 'user-agent': `kubectl/${KUBECTL_VERSION.gitVersion} (${process.platform}/amd64) skiff`, 'kubectl-command': `kubectl ${command}` };
     // client-go sends credentials only over TLS.
     if (this.#tls && config.token) this.#headers['authorization'] = `Bearer ${config.token}`;
-    if (this.#tls) {
-      const options: ConstructorParameters<typeof HttpsAgent>[0] = { keepAlive: true, maxSockets: 1, rejectUnauthorized: !config.insecureSkipTlsVerify };
-      if (config.caPem) options.ca = config.caPem;
-      if (config.certPem) options.cert = config.certPem;
-      if (config.keyPem) options.key = config.keyPem;
-      if (config.tlsServerName) options.servername = config.tlsServerName;
-      this.#agent = new HttpsAgent(options);
-    } else {
-      this.#agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    }
+  }
+
+  /** One keep-alive connection, made on first use. */
+  #connection(): Promise<Transport> {
+    return (this.#transport ??= (async () => {
+      const config = this.config;
+      if (this.#tls) {
+        const https = await import('node:https');
+        const options: HttpsAgentOptions = { keepAlive: true, maxSockets: 1, rejectUnauthorized: !config.insecureSkipTlsVerify };
+        if (config.caPem) options.ca = config.caPem;
+        if (config.certPem) options.cert = config.certPem;
+        if (config.keyPem) options.key = config.keyPem;
+        if (config.tlsServerName) options.servername = config.tlsServerName;
+        this.#agent = new https.Agent(options);
+        return { agent: this.#agent, send: https.request };
+      }
+      const http = await import('node:http');
+      this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      return { agent: this.#agent, send: http.request };
+    })());
   }
 
   get host(): string {
@@ -78,13 +97,15 @@ export class RestClient {
       headers['content-type'] = req.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));
     }
-    const send = this.#tls ? httpsRequest : httpRequest;
+    const { agent, send } = await this.#connection();
     const response = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
       const r = send(
-        { host: this.#url.hostname, port: this.#url.port || (this.#tls ? 443 : 80), path, method: req.method ?? 'GET', headers, agent: this.#agent },
+        { host: this.#url.hostname, port: this.#url.port || (this.#tls ? 443 : 80), path, method: req.method ?? 'GET', headers, agent },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+          const onData = req.onData;
+          res.on('data', (c: Buffer) => (ok && onData ? onData(c) : chunks.push(c)));
           res.on('end', () => resolve({ res, text: Buffer.concat(chunks).toString('utf8') }));
           res.on('error', reject);
         },
@@ -116,7 +137,7 @@ export class RestClient {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#agent?.destroy();
   }
 }
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { controllerFactories } from '../../src/controllers/index.ts';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
 import { kubeCacheDir, kubectl, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, repoRoot } from '../support/server.ts';
 
@@ -37,7 +37,7 @@ function skiffKubectl(args: string[], kubeconfig: string, env: Record<string, st
 }
 
 /** Ages (as HumanDuration prints them) may tick between the two runs; nothing else is normalised. */
-const AGE = /(?<=\s|^)(?:\d+[smhdy])+(?=\s|$)/gm;
+const AGE = /(?<=\s|^|\()(?:\d+[smhdy])+(?=\s|$|\))/gm;
 function normalise(text: string): string {
   return text
     .replace(/kreal|kskif/g, 'KTOOL')
@@ -66,6 +66,28 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
       assert.equal(r.stdout.trim().split('\n').length, 2, r.stdout + r.stderr);
       return true;
     });
+    // Events about one nginx pod (no scheduler or kubelet runs here), for describe's Events table.
+    const pods = await cluster.client.list<{ metadata: { name: string; uid: string } }>(gvr.pods, 'default', { labelSelector: 'app=nginx' });
+    const pod = pods.items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0]!;
+    const now = Date.now();
+    for (const [i, e] of [
+      { reason: 'Scheduled', message: `Successfully assigned default/${pod.metadata.name} to node-1`, component: 'default-scheduler', type: 'Normal', count: 1, ago: 90_000 },
+      { reason: 'BackOff', message: 'Back-off pulling image "nginx"', component: 'kubelet', type: 'Warning', count: 4, ago: 30_000, fieldPath: 'spec.containers{nginx}' },
+    ].entries()) {
+      await cluster.client.create(gvr.events, 'default', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${pod.metadata.name}.e${i}` },
+        involvedObject: { kind: 'Pod', namespace: 'default', name: pod.metadata.name, uid: pod.metadata.uid, apiVersion: 'v1', ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}) },
+        reason: e.reason,
+        message: e.message,
+        source: { component: e.component },
+        type: e.type,
+        count: e.count,
+        firstTimestamp: new Date(now - e.ago - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        lastTimestamp: new Date(now - e.ago).toISOString().replace(/\.\d+Z$/, 'Z'),
+      });
+    }
   });
   after(async () => {
     await cluster?.stop();
@@ -148,6 +170,35 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
     ['scale', 'deployment', 'nope', '--replicas=2'],
     ['scale', 'deployment', 'nginx'],
     ['get', 'svc,deploy'],
+    ['describe', 'pods'],
+    ['describe', 'pod', 'nginx'],
+    ['describe', 'pods', '-l', 'app=nginx', '--show-events=false'],
+    ['describe', 'svc', 'nginx'],
+    ['describe', 'service/kubernetes'],
+    ['describe', 'svc'],
+    ['describe', 'pods', '-n', 'shop'],
+    ['describe', 'pod', 'nope'],
+    ['describe', 'svc', 'nginx', 'nope'],
+    ['describe', 'pods', '-l', 'app=none'],
+    ['describe'],
+    ['describe', 'deploy', 'nginx'],
+    ['label', 'deploy', 'web-KTOOL', 'tier=front'],
+    ['label', 'deploy', 'web-KTOOL', 'tier=back'],
+    ['label', 'deploy', 'web-KTOOL', 'tier=back', '--overwrite'],
+    ['label', 'deploy/web-KTOOL', 'tier=back'],
+    ['label', 'deploy', 'web-KTOOL', 'tier-', 'gone-'],
+    ['label', 'deploy', 'web-KTOOL', 'a=1', 'b=2'],
+    ['label', 'deploy', 'web-KTOOL'],
+    ['label', 'deploy', 'web-KTOOL', 'a=1', 'b'],
+    ['label', 'deploy', 'web-KTOOL', 'c=1', 'c-'],
+    ['label', 'deploy', 'nope', 'x=y'],
+    ['annotate', 'deploy', 'web-KTOOL', 'note=hello'],
+    ['annotate', 'deploy', 'web-KTOOL', 'note=bye'],
+    ['annotate', 'deploy', 'web-KTOOL', 'note=bye', '--overwrite'],
+    ['annotate', 'deploy', 'web-KTOOL', 'note-', 'missing-'],
+    ['annotate', 'deploy', 'web-KTOOL', '=x'],
+    ['annotate', 'deploy', 'nope', 'a=b'],
+    ['get', 'deploy', 'web-KTOOL', '-o', 'jsonpath={.metadata.labels} {.metadata.annotations}'],
     ['delete', 'svc', 'svc-KTOOL'],
     ['delete', 'deployment', 'nope'],
     ['delete', 'deployment', 'nope', '--ignore-not-found'],
@@ -163,6 +214,14 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
       await same(args);
     });
   }
+
+  void it('logs of a pod (empty here: no kubelet runs) and its errors', { timeout }, async () => {
+    const pods = await cluster.client.list<{ metadata: { name: string } }>(gvr.pods, 'default', { labelSelector: 'app=nginx' });
+    const pod = pods.items[0]!.metadata.name;
+    for (const args of [['logs', pod], ['logs', `pod/${pod}`, '-c', 'nginx', '--tail=5', '--timestamps'], ['logs', pod, 'nginx', '-f'], ['logs', pod, '-c', 'nope'], ['logs', pod, '--previous'], ['logs', 'nope'], ['logs']]) {
+      await same(args);
+    }
+  });
 
   void it('KUBECONFIG with two files: the first wins per name and for current-context; --context and -n', { timeout }, async () => {
     const extra = join(dir, 'extra.conf');

@@ -7,7 +7,8 @@ import { kubeconfigFiles, type Fields, type MergedConfig, type NamedEntry } from
 import type { KubectlCommand } from '../main.ts';
 import { alignTabs } from '../printers/tabwriter.ts';
 import { renderJsonPath } from '../printers/jsonpath.ts';
-import { toGoJson, toGoYaml } from '../printers/output.ts';
+import { toGoJson } from '../printers/output.ts';
+import { toGoYaml } from '../printers/yaml.ts';
 
 const PATH_FIELDS = ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile'];
 const DATA_FIELDS = ['certificate-authority-data', 'client-certificate-data', 'client-key-data'];

@@ -9,7 +9,7 @@ import { TablePrinter, type Table } from '../printers/table.ts';
 import { alignTabs } from '../printers/tabwriter.ts';
 import { age } from '../printers/duration.ts';
 import { findValues, relaxedPath, renderJsonPath } from '../printers/jsonpath.ts';
-import { asList, customColumns, toGoJson, toGoYaml } from '../printers/output.ts';
+import { asList, customColumns, toGoJson } from '../printers/output.ts';
 
 const flags: FlagSpec[] = [
   { name: 'output', short: 'o', type: 'string' },
@@ -151,7 +151,7 @@ export const getCommand: KubectlCommand = {
 
     const code = table
       ? printTables(session, fetched, { wide: output.kind === 'table' && output.wide, allNamespaces, multipleTypes, sortBy, errors: errors.length > 0 })
-      : printGeneric(session, fetched, output, singleItem);
+      : await printGeneric(session, fetched, output, singleItem);
     for (const err of errors) session.io.stderr(`${describeError(err)}\n`);
     return errors.length ? 1 : code;
   },
@@ -259,7 +259,7 @@ function stripManagedFields(obj: Record<string, unknown>): Record<string, unknow
   return { ...obj, metadata: rest };
 }
 
-function printGeneric(session: Session, fetched: Fetched[], output: Output, singleItem: boolean): number {
+async function printGeneric(session: Session, fetched: Fetched[], output: Output, singleItem: boolean): Promise<number> {
   const f = session.flags;
   let items: Array<{ obj: Record<string, unknown>; r: ResourceInfo }> = [];
   for (const x of fetched) {
@@ -277,7 +277,7 @@ function printGeneric(session: Session, fetched: Fetched[], output: Output, sing
       text = `${toGoJson(data)}\n`;
       break;
     case 'yaml':
-      text = toGoYaml(data);
+      text = (await import('../printers/yaml.ts')).toGoYaml(data);
       break;
     case 'name':
       text = items.map((i) => `${kindString(i.r)}/${(i.obj['metadata'] as { name?: string } | undefined)?.name ?? ''}\n`).join('');

@@ -2,7 +2,7 @@
 import { bool, FallbackSignal, FlagError, str } from '../flags.ts';
 import { KUBECTL_VERSION } from '../rest.ts';
 import type { KubectlCommand } from '../main.ts';
-import { toGoJson, toGoYaml } from '../printers/output.ts';
+import { toGoJson } from '../printers/output.ts';
 
 interface VersionInfo {
   major?: string;
@@ -45,7 +45,7 @@ export const versionCommand: KubectlCommand = {
       }
     }
     if (output === 'json') session.io.stdout(`${toGoJson(out)}\n`);
-    else if (output === 'yaml') session.io.stdout(toGoYaml(out));
+    else if (output === 'yaml') session.io.stdout((await import('../printers/yaml.ts')).toGoYaml(out));
     else {
       let text = `Client Version: ${KUBECTL_VERSION.gitVersion}\nKustomize Version: ${KUBECTL_VERSION.kustomize}\n`;
       if (out.serverVersion) text += `Server Version: ${out.serverVersion.gitVersion ?? ''}\n`;

@@ -244,8 +244,18 @@ export function evaluate(path: Path, root: unknown, current: unknown): unknown[]
 function text(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '<nil>';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return goMarshal(v);
   return String(v);
+}
+
+/** Go's json.Marshal of decoded JSON: map keys sorted, <>& escaped. */
+function goMarshal(v: unknown): string {
+  const sorted = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sorted);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted((x as Record<string, unknown>)[k])]));
+    return x;
+  };
+  return JSON.stringify(sorted(v)).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
 function execute(nodes: Node[], root: unknown, current: unknown, out: string[]): void {

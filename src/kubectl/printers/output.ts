@@ -1,10 +1,9 @@
 // Machine-readable output as kubectl writes it: JSON as Go's encoding/json (sorted keys, four-space indent, <>&
-// escaped), YAML as sigs.k8s.io/yaml (sorted keys, sequences flush with their key), and `kind/name`.
-import { stringify } from 'yaml';
+// escaped), `kind/name`, custom columns. YAML is in yaml.ts, so commands that print none never load a YAML library.
 import { alignTabs } from './tabwriter.ts';
 import { findValues, relaxedPath } from './jsonpath.ts';
 
-function sortKeys(v: unknown): unknown {
+export function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
@@ -22,10 +21,6 @@ export function toGoJson(v: unknown, sorted = true): string {
     .replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
-}
-
-export function toGoYaml(v: unknown): string {
-  return stringify(sortKeys(v), { version: '1.1', indentSeq: false, lineWidth: 0, singleQuote: false, aliasDuplicateObjects: false });
 }
 
 /** The `List` kubectl prints for several objects or for a collection. */

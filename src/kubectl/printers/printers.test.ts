@@ -4,7 +4,8 @@ import { alignTabs } from './tabwriter.ts';
 import { humanDuration } from './duration.ts';
 import { TablePrinter, formatLabels } from './table.ts';
 import { renderJsonPath, relaxedPath } from './jsonpath.ts';
-import { customColumns, toGoJson, toGoYaml } from './output.ts';
+import { customColumns, toGoJson } from './output.ts';
+import { toGoYaml } from './yaml.ts';
 
 describe('tabwriter as kubectl configures it', () => {
   it('pads every tab-terminated cell to its column width (min 6, padding 3); the last cell is left alone', () => {

@@ -1,0 +1,33 @@
+// bin/skiff leaves the per-file freshness check of dist/ to the bundle: a few hundred stat calls cost Node about a
+// millisecond and a bash loop fifteen. When a file the bundle was built from (dist/skiff.inputs, written by
+// build.mjs) is newer than dist/skiff.mjs, bin/skiff rebuilds (under its lock, with its messages) and the new bundle
+// runs in this same process, so signals and exit codes stay those of one process.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export function bundleIsStale(root: string): boolean {
+  let builtAt: number;
+  let inputs: string;
+  try {
+    builtAt = statSync(join(root, 'dist', 'skiff.mjs')).mtimeMs;
+    inputs = readFileSync(join(root, 'dist', 'skiff.inputs'), 'utf8');
+  } catch {
+    return false; // bin/skiff checked without the list
+  }
+  for (const file of inputs.split('\n')) {
+    if (!file) continue;
+    const info = statSync(join(root, file), { throwIfNoEntry: false });
+    if (!info || info.mtimeMs > builtAt) return true;
+  }
+  return false;
+}
+
+/** Rebuilds through bin/skiff, then runs the new bundle's entry here; exits when the build fails. */
+export async function rebuildAndRun(root: string): Promise<void> {
+  const { spawnSync } = await import('node:child_process');
+  const build = spawnSync(join(root, 'bin', 'skiff'), [], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SKIFF_BUILD_ONLY: '1' } });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  // A new URL, so the new entry module runs even if its text is unchanged.
+  await import(`${pathToFileURL(join(root, 'dist', 'skiff.mjs')).href}?rebuilt=${Date.now()}`);
+}
