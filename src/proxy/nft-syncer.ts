@@ -8,7 +8,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
 import { staleUDPFilters, type Conntrack, type UDPServicePort } from './conntrack.ts';
 import { CommandNotFoundError } from './host.ts';
-import { servicePortKey, serviceEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model.ts';
+import { servicePortKey, type EndpointInfo } from './model.ts';
+import { ServiceTracker, type ServiceInputs } from './tracker.ts';
 import type { Nftables } from './nft.ts';
 import {
   affinitySetLine,
@@ -48,10 +49,6 @@ export interface NftSyncerOptions {
   maxChainsPerTransaction?: number;
 }
 
-interface ServiceState {
-  svc?: Service;
-  slices: Map<string, EndpointSlice>;
-}
 
 type Elements = Map<ElementContainer, Map<string, string>>;
 
@@ -67,9 +64,8 @@ function sameAffinity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, num
 export class NftSyncer {
   readonly #opts: NftSyncerOptions;
   readonly #log: Logger;
-  readonly #services = new Map<string, ServiceState>();
+  readonly #tracker = new ServiceTracker();
   readonly #ports = new Map<string, Map<string, NftServicePort>>();
-  readonly #dirty = new Set<string>();
   /** Service chains believed to exist in the kernel (undefined: not read yet). */
   #knownChains: Set<string> | undefined;
   /** Affinity sets believed to exist, with their timeouts. */
@@ -89,7 +85,7 @@ export class NftSyncer {
   }
 
   get pending(): boolean {
-    return this.#needFullSync || this.#dirty.size > 0;
+    return this.#needFullSync || this.#tracker.hasChanges;
   }
 
   /** Rewrites everything next time, reading the kernel's chains again and refilling the maps (in one transaction). */
@@ -101,44 +97,19 @@ export class NftSyncer {
   }
 
   updateService(svc: Service): void {
-    const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-    const state = this.#state(key);
-    const before = state.svc?.metadata?.resourceVersion;
-    if (before !== undefined && before === svc.metadata?.resourceVersion) return;
-    state.svc = svc;
-    this.#dirty.add(key);
+    this.#tracker.updateService(svc);
   }
 
   deleteService(svc: Service): void {
-    const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-    const state = this.#services.get(key);
-    if (!state?.svc) return;
-    delete state.svc;
-    this.#dirty.add(key);
+    this.#tracker.deleteService(svc);
   }
 
   updateEndpointSlice(slice: EndpointSlice): void {
-    const key = sliceServiceKey(slice);
-    const name = slice.metadata?.name;
-    if (!key || !name) return;
-    const state = this.#state(key);
-    const before = state.slices.get(name)?.metadata?.resourceVersion;
-    if (before !== undefined && before === slice.metadata?.resourceVersion) return;
-    state.slices.set(name, slice);
-    this.#dirty.add(key);
+    this.#tracker.updateEndpointSlice(slice);
   }
 
   deleteEndpointSlice(slice: EndpointSlice): void {
-    const key = sliceServiceKey(slice);
-    const name = slice.metadata?.name;
-    if (!key || !name) return;
-    if (this.#services.get(key)?.slices.delete(name)) this.#dirty.add(key);
-  }
-
-  #state(key: string): ServiceState {
-    let state = this.#services.get(key);
-    if (!state) this.#services.set(key, (state = { slices: new Map() }));
-    return state;
+    this.#tracker.deleteEndpointSlice(slice);
   }
 
   #context(): NftContext {
@@ -152,10 +123,8 @@ export class NftSyncer {
     };
   }
 
-  #inputs(key: string): { ports: ServicePortInfo[]; endpoints: Map<string, EndpointInfo[]> } {
-    const state = this.#services.get(key);
-    if (!state?.svc) return { ports: [], endpoints: new Map() };
-    return { ports: servicePorts(state.svc), endpoints: serviceEndpoints(key, state.slices.values(), this.#opts.nodeName) };
+  #inputs(key: string): ServiceInputs {
+    return this.#tracker.inputs(key, this.#opts.nodeName);
   }
 
   /** Computes and applies the rules. Rejects (and schedules a full sync) if nft fails. */
@@ -174,8 +143,7 @@ export class NftSyncer {
     const computeStart = performance.now();
 
     const ctx = this.#context();
-    const dirty = [...this.#dirty];
-    this.#dirty.clear();
+    const dirty = this.#tracker.takeChanged();
     const changed: NftServicePort[] = [];
     const previous = new Map<string, Map<string, NftServicePort> | undefined>();
     for (const key of dirty) {
@@ -194,8 +162,7 @@ export class NftSyncer {
       }
       if (next.size) this.#ports.set(key, next);
       else this.#ports.delete(key);
-      const state = this.#services.get(key);
-      if (state && !state.svc && state.slices.size === 0) this.#services.delete(key);
+      this.#tracker.prune(key);
     }
 
     // What the kernel should hold once this sync is done.

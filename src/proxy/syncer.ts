@@ -8,7 +8,8 @@ import { isJumpRule, isServiceChain, JUMP_RULES, jumpRuleLine, KUBELET_JUMP_RULE
 import { CommandNotFoundError } from './host.ts';
 import { staleUDPFilters, type Conntrack, type UDPServicePort } from './conntrack.ts';
 import { chainsInDump, type Iptables } from './iptables.ts';
-import { servicePortKey, serviceEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model.ts';
+import { servicePortKey, type EndpointInfo } from './model.ts';
+import { ServiceTracker, type ServiceInputs } from './tracker.ts';
 import { restoreInput } from './restore.ts';
 import { fixedRules, servicePortRules, type RuleContext, type ServicePortRules, type TopLevelLines } from './rules.ts';
 
@@ -58,15 +59,7 @@ export interface SyncResult {
   bytes: number;
 }
 
-interface ServiceInputs {
-  ports: ServicePortInfo[];
-  endpoints: Map<string, EndpointInfo[]>;
-}
 
-interface ServiceState {
-  svc?: Service;
-  slices: Map<string, EndpointSlice>;
-}
 
 function sameLines(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((l, i) => l === b[i]);
@@ -82,10 +75,9 @@ const FILTER_TOP_KEYS = ['filterServices', 'filterExternal', 'filterNodePorts', 
 export class RuleSyncer {
   readonly #opts: RuleSyncerOptions;
   readonly #log: Logger;
-  readonly #services = new Map<string, ServiceState>();
+  readonly #tracker = new ServiceTracker();
   /** Port rules from the last successful computation, by service key, then by servicePortKey. */
   readonly #rules = new Map<string, Map<string, ServicePortRules>>();
-  readonly #dirty = new Set<string>();
   /** nat service chains believed to exist in the kernel (undefined: not known yet; read them with iptables-save). */
   #knownChains: Set<string> | undefined;
   #needFullSync = true;
@@ -101,7 +93,7 @@ export class RuleSyncer {
 
   /** True when a sync has something to do. */
   get pending(): boolean {
-    return this.#needFullSync || this.#dirty.size > 0;
+    return this.#needFullSync || this.#tracker.hasChanges;
   }
 
   requestFullSync(): void {
@@ -109,44 +101,19 @@ export class RuleSyncer {
   }
 
   updateService(svc: Service): void {
-    const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-    const state = this.#state(key);
-    const before = state.svc?.metadata?.resourceVersion;
-    if (before !== undefined && before === svc.metadata?.resourceVersion) return;
-    state.svc = svc;
-    this.#dirty.add(key);
+    this.#tracker.updateService(svc);
   }
 
   deleteService(svc: Service): void {
-    const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-    const state = this.#services.get(key);
-    if (!state?.svc) return;
-    delete state.svc;
-    this.#dirty.add(key);
+    this.#tracker.deleteService(svc);
   }
 
   updateEndpointSlice(slice: EndpointSlice): void {
-    const key = sliceServiceKey(slice);
-    const name = slice.metadata?.name;
-    if (!key || !name) return;
-    const state = this.#state(key);
-    const before = state.slices.get(name)?.metadata?.resourceVersion;
-    if (before !== undefined && before === slice.metadata?.resourceVersion) return;
-    state.slices.set(name, slice);
-    this.#dirty.add(key);
+    this.#tracker.updateEndpointSlice(slice);
   }
 
   deleteEndpointSlice(slice: EndpointSlice): void {
-    const key = sliceServiceKey(slice);
-    const name = slice.metadata?.name;
-    if (!key || !name) return;
-    if (this.#services.get(key)?.slices.delete(name)) this.#dirty.add(key);
-  }
-
-  #state(key: string): ServiceState {
-    let state = this.#services.get(key);
-    if (!state) this.#services.set(key, (state = { slices: new Map() }));
-    return state;
+    this.#tracker.deleteEndpointSlice(slice);
   }
 
   #context(): RuleContext {
@@ -163,9 +130,7 @@ export class RuleSyncer {
   }
 
   #inputs(key: string): ServiceInputs {
-    const state = this.#services.get(key);
-    if (!state?.svc) return { ports: [], endpoints: new Map() };
-    return { ports: servicePorts(state.svc), endpoints: serviceEndpoints(key, state.slices.values(), this.#opts.nodeName) };
+    return this.#tracker.inputs(key, this.#opts.nodeName);
   }
 
   /** Computes and applies the rules. Rejects (and schedules a full sync) if iptables-restore fails. */
@@ -174,8 +139,7 @@ export class RuleSyncer {
     let full = this.#needFullSync;
 
     // The changed Services' ports and endpoints; the endpoint total decides large-cluster mode, as upstream.
-    const dirty = [...this.#dirty];
-    this.#dirty.clear();
+    const dirty = this.#tracker.takeChanged();
     const inputs = new Map<string, ServiceInputs>();
     let total = this.#totalEndpoints;
     for (const key of dirty) {
@@ -207,7 +171,7 @@ export class RuleSyncer {
       }
       if (next.size) this.#rules.set(key, next);
       else this.#rules.delete(key);
-      if (!this.#services.get(key)?.svc && this.#services.get(key)?.slices.size === 0) this.#services.delete(key);
+      this.#tracker.prune(key);
       const keep = new Set<string>();
       for (const [portKey, rules] of next) {
         for (const chain of rules.natChainNames) keep.add(chain);
