@@ -2,7 +2,8 @@
 // to an endpoint that has gone would keep sending there until the entry times out. After a sync that changed a UDP
 // service, every UDP entry addressed to a service IP:port (or a NodePort) whose reply does not come from one of that
 // service's serving endpoints is deleted — this also clears entries made while the service had no endpoints.
-import { HostCommands } from './host.ts';
+import type { Logger } from '../log.ts';
+import { CommandNotFoundError, HostCommands } from './host.ts';
 import type { EndpointInfo, ServicePortInfo } from './model.ts';
 
 export interface ConntrackEntry {
@@ -70,6 +71,55 @@ export function staleUDPFilters(entries: readonly ConntrackEntry[], ports: Itera
     if (nodePort && !nodePort.has(e.replySrc)) filters.set(`*:${e.origDport}>${e.replySrc}`, { origDport: e.origDport, replySrc: e.replySrc });
   }
   return [...filters.values()];
+}
+
+/** A backend's written ports: by Service key, then by port key. */
+export type WrittenPorts = ReadonlyMap<string, ReadonlyMap<string, { svc: ServicePortInfo }>>;
+
+/** What both proxy backends do after a sync: clear stale UDP flows; without the conntrack tool, say so once and stop. */
+export class StaleUDPCleaner {
+  #conntrack: Conntrack | null;
+  readonly #log: Logger;
+
+  constructor(conntrack: Conntrack | null, log: Logger) {
+    this.#conntrack = conntrack;
+    this.#log = log;
+  }
+
+  /**
+   * After a sync that changed the Services `changed` (ports before it in `previous`, after it in `current`): when one
+   * of them has a UDP port, clears the flows that no longer go to a serving endpoint of any UDP Service.
+   */
+  async afterSync(
+    changed: readonly string[],
+    previous: ReadonlyMap<string, ReadonlyMap<string, { svc: ServicePortInfo }> | undefined>,
+    current: WrittenPorts,
+    endpointsOf: (key: string) => ReadonlyMap<string, readonly EndpointInfo[]>,
+  ): Promise<void> {
+    const udp = (ports: ReadonlyMap<string, { svc: ServicePortInfo }> | undefined) => [...(ports?.values() ?? [])].some((p) => p.svc.protocol === 'UDP');
+    if (!this.#conntrack || !changed.some((key) => udp(previous.get(key)) || udp(current.get(key)))) return;
+    const ports: UDPServicePort[] = [];
+    for (const [key, written] of current) {
+      let endpoints: ReadonlyMap<string, readonly EndpointInfo[]> | undefined;
+      for (const [portKey, p] of written) {
+        if (p.svc.protocol !== 'UDP') continue;
+        endpoints ??= endpointsOf(key);
+        ports.push({ svc: p.svc, endpoints: endpoints.get(portKey) ?? [] });
+      }
+    }
+    try {
+      const filters = staleUDPFilters(await this.#conntrack.listUDP(), ports);
+      for (const f of filters) await this.#conntrack.deleteUDP(f);
+      if (filters.length) this.#log.debug('cleared stale UDP conntrack entries', { filters: filters.length });
+    } catch (err) {
+      if (err instanceof CommandNotFoundError) {
+        this.#log.warn('conntrack is not installed: stale UDP flows to removed endpoints will stay until they time out (apt-get install conntrack)');
+        this.#conntrack = null;
+        return;
+      }
+      this.#log.warn('cannot clear stale UDP conntrack entries', { error: err });
+    }
+  }
 }
 
 /** The `conntrack` tool (Debian package conntrack). */

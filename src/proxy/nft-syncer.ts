@@ -6,9 +6,8 @@
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
-import { staleUDPFilters, type Conntrack, type UDPServicePort } from './conntrack.ts';
-import { CommandNotFoundError } from './host.ts';
-import { servicePortKey, type EndpointInfo } from './model.ts';
+import { StaleUDPCleaner, type Conntrack } from './conntrack.ts';
+import { servicePortKey } from './model.ts';
 import { ServiceTracker, type ServiceInputs } from './tracker.ts';
 import type { Nftables } from './nft.ts';
 import {
@@ -76,12 +75,12 @@ export class NftSyncer {
   readonly #staleChains = new Map<string, number>();
   #needFullSync = true;
   #totalEndpoints = 0;
-  #conntrack: Conntrack | null;
+  readonly #udpCleaner: StaleUDPCleaner;
 
   constructor(opts: NftSyncerOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
-    this.#conntrack = opts.conntrack ?? null;
+    this.#udpCleaner = new StaleUDPCleaner(opts.conntrack ?? null, opts.logger);
   }
 
   get pending(): boolean {
@@ -232,10 +231,7 @@ export class NftSyncer {
     this.#elements = wanted;
     this.#needFullSync = false;
 
-    const udpTouched = dirty.some((key) =>
-      [...(previous.get(key)?.values() ?? []), ...(this.#ports.get(key)?.values() ?? [])].some((p) => p.svc.protocol === 'UDP'),
-    );
-    if (udpTouched) await this.#cleanConntrack();
+    await this.#udpCleaner.afterSync(dirty, previous, this.#ports, (key) => this.#inputs(key).endpoints);
 
     const end = performance.now();
     return {
@@ -305,30 +301,5 @@ export class NftSyncer {
       this.#log.warn('cannot delete stale nftables chains; will retry', { chains: due.length, error: err });
     }
     return performance.now() - t;
-  }
-
-  async #cleanConntrack(): Promise<void> {
-    if (!this.#conntrack) return;
-    const ports: UDPServicePort[] = [];
-    for (const [key, rules] of this.#ports) {
-      let endpoints: Map<string, EndpointInfo[]> | undefined;
-      for (const [portKey, p] of rules) {
-        if (p.svc.protocol !== 'UDP') continue;
-        endpoints ??= this.#inputs(key).endpoints;
-        ports.push({ svc: p.svc, endpoints: endpoints.get(portKey) ?? [] });
-      }
-    }
-    try {
-      const filters = staleUDPFilters(await this.#conntrack.listUDP(), ports);
-      for (const f of filters) await this.#conntrack.deleteUDP(f);
-      if (filters.length) this.#log.debug('cleared stale UDP conntrack entries', { filters: filters.length });
-    } catch (err) {
-      if (err instanceof CommandNotFoundError) {
-        this.#log.warn('conntrack is not installed: stale UDP flows to removed endpoints will stay until they time out (apt-get install conntrack)');
-        this.#conntrack = null;
-        return;
-      }
-      this.#log.warn('cannot clear stale UDP conntrack entries', { error: err });
-    }
   }
 }

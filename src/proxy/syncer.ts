@@ -5,10 +5,9 @@ import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
 import { isJumpRule, isServiceChain, JUMP_RULES, jumpRuleLine, KUBELET_JUMP_RULES, type JumpRule } from './chains.ts';
-import { CommandNotFoundError } from './host.ts';
-import { staleUDPFilters, type Conntrack, type UDPServicePort } from './conntrack.ts';
+import { StaleUDPCleaner, type Conntrack } from './conntrack.ts';
 import { chainsInDump, type Iptables } from './iptables.ts';
-import { servicePortKey, type EndpointInfo } from './model.ts';
+import { servicePortKey } from './model.ts';
 import { ServiceTracker, type ServiceInputs } from './tracker.ts';
 import { restoreInput } from './restore.ts';
 import { fixedRules, servicePortRules, type RuleContext, type ServicePortRules, type TopLevelLines } from './rules.ts';
@@ -83,12 +82,12 @@ export class RuleSyncer {
   #needFullSync = true;
   #largeClusterMode = false;
   #totalEndpoints = 0;
-  #conntrack: Conntrack | null;
+  readonly #udpCleaner: StaleUDPCleaner;
 
   constructor(opts: RuleSyncerOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
-    this.#conntrack = opts.conntrack ?? null;
+    this.#udpCleaner = new StaleUDPCleaner(opts.conntrack ?? null, opts.logger);
   }
 
   /** True when a sync has something to do. */
@@ -240,10 +239,7 @@ export class RuleSyncer {
     }
     this.#needFullSync = false;
 
-    const udpTouched = dirty.some((key) =>
-      [...(previous.get(key)?.values() ?? []), ...(this.#rules.get(key)?.values() ?? [])].some((p) => p.svc.protocol === 'UDP'),
-    );
-    if (udpTouched) await this.#cleanConntrack();
+    await this.#udpCleaner.afterSync(dirty, previous, this.#rules, (key) => this.#inputs(key).endpoints);
 
     const end = performance.now();
     return {
@@ -288,30 +284,5 @@ export class RuleSyncer {
       filter: lines.filter((j) => j.table === 'filter').map((j) => jumpRuleLine('-I', j)),
       nat: lines.filter((j) => j.table === 'nat').map((j) => jumpRuleLine('-I', j)),
     };
-  }
-
-  async #cleanConntrack(): Promise<void> {
-    if (!this.#conntrack) return;
-    const ports: UDPServicePort[] = [];
-    for (const [key, rules] of this.#rules) {
-      let endpoints: Map<string, EndpointInfo[]> | undefined;
-      for (const [portKey, p] of rules) {
-        if (p.svc.protocol !== 'UDP') continue;
-        endpoints ??= this.#inputs(key).endpoints;
-        ports.push({ svc: p.svc, endpoints: endpoints.get(portKey) ?? [] });
-      }
-    }
-    try {
-      const filters = staleUDPFilters(await this.#conntrack.listUDP(), ports);
-      for (const f of filters) await this.#conntrack.deleteUDP(f);
-      if (filters.length) this.#log.debug('cleared stale UDP conntrack entries', { filters: filters.length });
-    } catch (err) {
-      if (err instanceof CommandNotFoundError) {
-        this.#log.warn('conntrack is not installed: stale UDP flows to removed endpoints will stay until they time out (apt-get install conntrack)');
-        this.#conntrack = null;
-        return;
-      }
-      this.#log.warn('cannot clear stale UDP conntrack entries', { error: err });
-    }
   }
 }
