@@ -9,20 +9,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { controllerFactories } from '../../src/controllers/index.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
-import { kubeCacheDir, kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubeCacheDir, kubectl, kubectlPath, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, repoRoot } from '../support/server.ts';
 
 const timeout = 120_000;
 
-function skiffKubectl(args: string[], kubeconfig: string, env: Record<string, string> = {}): Promise<KubectlResult> {
+/** The environment both kubectls run in: no KUBECTL_* or kuberc settings from outside, a cache and HOME of their own. */
+function cleanEnv(kubeconfig: string, home: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(base)) if (key.startsWith('KUBECTL_') || key === 'KUBERC') delete base[key];
+  return { ...base, KUBECACHEDIR: kubeCacheDir(kubeconfig), KUBERC: 'off', HOME: home, ...env };
+}
+
+/** Runs a command to completion (killed after 60 s), collecting its output. */
+function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of Object.keys(base)) if (key.startsWith('KUBECTL_') || key === 'KUBERC') delete base[key];
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'kubectl', '--kubeconfig', kubeconfig, ...args], {
-      cwd: repoRoot,
-      env: { ...base, KUBECONFIG: kubeconfig, KUBECACHEDIR: kubeCacheDir(kubeconfig), KUBERC: 'off', HOME: dirname(kubeCacheDir(kubeconfig)), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, argv, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -34,6 +36,11 @@ function skiffKubectl(args: string[], kubeconfig: string, env: Record<string, st
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+function skiffKubectl(args: string[], kubeconfig: string, env: Record<string, string> = {}): Promise<KubectlResult> {
+  const home = dirname(kubeCacheDir(kubeconfig));
+  return runProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'kubectl', '--kubeconfig', kubeconfig, ...args], cleanEnv(kubeconfig, home, { KUBECONFIG: kubeconfig, ...env }));
 }
 
 /** Ages (as HumanDuration prints them) may tick between the two runs; nothing else is normalised. */
@@ -259,31 +266,10 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
     }
   });
 
-  function envFor(env: Record<string, string>): NodeJS.ProcessEnv {
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of Object.keys(base)) if (key.startsWith('KUBECTL_') || key === 'KUBERC') delete base[key];
-    return { ...base, KUBECACHEDIR: kubeCacheDir(cluster.kubeconfig), KUBERC: 'off', HOME: dir, ...env };
-  }
-  function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<KubectlResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
-  async function kubectlEnvOnly(args: string[], env: Record<string, string>): Promise<KubectlResult> {
-    const { kubectlPath } = await import('../support/kubectl.ts');
-    return runProcess(kubectlPath(), args, envFor(env));
+  function kubectlEnvOnly(args: string[], env: Record<string, string>): Promise<KubectlResult> {
+    return runProcess(kubectlPath(), args, cleanEnv(cluster.kubeconfig, dir, env));
   }
   function skiffEnvOnly(args: string[], env: Record<string, string>): Promise<KubectlResult> {
-    return runProcess(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'kubectl', ...args], envFor(env));
+    return runProcess(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'kubectl', ...args], cleanEnv(cluster.kubeconfig, dir, env));
   }
 });

@@ -3,31 +3,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import { CriClient } from '../../src/kubelet/cri/client.ts';
+import { httpGet } from '../support/http.ts';
 import { kubectl, kubectlPath, kubectlStream } from '../support/kubectl.ts';
 import { eventually, freePort, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 180_000;
 const isRoot = process.getuid?.() === 0;
-
-/** GET http://ip:port/path from this machine (pod addresses are on the node's bridge). */
-function httpGet(ip: string, port: number, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: ip, port, path, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${ip}:${port}${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 void describe('skiff up --runtime cri (real containers under containerd)', { skip: !isRoot && 'needs root for containerd', timeout: 20 * 60_000 }, () => {
   const abort = new AbortController();

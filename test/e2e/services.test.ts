@@ -4,12 +4,12 @@
 // the Services proxy on this machine's iptables (the others start with --disable-kube-proxy).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Pod, Service } from 'kubernetes-types/core/v1.d.ts';
 import { CriClient } from '../../src/kubelet/cri/client.ts';
+import { httpGet } from '../support/http.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { eventually, freePort, repoRoot, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
@@ -23,20 +23,6 @@ const CLIENT_NS = `skt-svc-${process.pid}`;
 const CLIENT_VETH = `sktv${process.pid % 100000}`;
 const CLIENT_HOST_IP = '10.249.7.1';
 const CLIENT_IP = '10.249.7.2';
-
-/** GET http://host:port/path from this machine. */
-function httpGet(host: string, port: number, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host, port, path, timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${host}:${port}${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** The same GET, retried a few times: a connection to a pod that is just going away may be refused, as upstream. */
 async function getWithRetry(host: string, port: number, path: string): Promise<string> {
