@@ -15,8 +15,7 @@ import { controllerFactories } from '../controllers/index.ts';
 import { runControllerManager } from '../controllers/manager.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { localServerURL, servingHosts, type ServerFlags } from './server-flags.ts';
-import { tenthServiceIP } from './up-flags.ts';
+import { localServerURL, servingHosts, tenthServiceIP, type ServerFlags } from './server-flags.ts';
 
 export interface ControlPlane {
   /** The URL this machine's clients use (loopback when listening everywhere). */

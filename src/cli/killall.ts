@@ -60,27 +60,25 @@ function kill(pid: number): boolean {
 /** Skiff's containerd for this data dir and its shims (each shim names the containerd socket it serves). */
 function skiffProcesses(dataDir: string): number[] {
   const paths = containerdPaths(dataDir);
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    const args = cmdline(pid);
-    const exe = path.basename(args[0] ?? '');
-    if (exe.startsWith('containerd-shim') && args.includes(paths.socket)) found.push(pid);
-    else if (exe === 'containerd' && args.includes(paths.config)) found.push(pid);
-  }
-  return found;
+  return processesWhere((exe, args) => (exe.startsWith('containerd-shim') && args.includes(paths.socket)) || (exe === 'containerd' && args.includes(paths.config)));
 }
 
 /** Skiff containerds of other data dirs still running (their config is <data-dir>/containerd/…). */
 function otherSkiffContainerds(dataDir: string): number[] {
   const ours = containerdPaths(dataDir).config;
+  return processesWhere((exe, args) => {
+    const config = args[args.indexOf('--config') + 1];
+    return exe === 'containerd' && !!config && config !== ours && config.endsWith(path.join('containerd', path.basename(ours)));
+  });
+}
+
+/** The pids of running processes whose executable's name and arguments match. */
+function processesWhere(match: (exe: string, args: string[]) => boolean): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const args = cmdline(Number(entry));
-    const config = args[args.indexOf('--config') + 1];
-    if (path.basename(args[0] ?? '') === 'containerd' && config && config !== ours && config.endsWith(path.join('containerd', path.basename(ours)))) found.push(Number(entry));
+    if (match(path.basename(args[0] ?? ''), args)) found.push(Number(entry));
   }
   return found;
 }

@@ -5,6 +5,7 @@ import { isIP, isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ipToBytes } from '../adm/x509.ts';
+import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
 import type { LogFormat } from '../log.ts';
 import { UsageError, type Command } from './command.ts';
 
@@ -203,6 +204,12 @@ const isUnspecified = (ip: string) => ip === '0.0.0.0' || ip === '::';
 export function localServerURL(bindAddress: string, port: number): string {
   const host = isUnspecified(bindAddress) ? '127.0.0.1' : bindAddress;
   return `https://${isIPv4(host) ? host : `[${host}]`}:${port}`;
+}
+
+/** kubeadm's clusterDNS: the tenth address of the (first) service range, e.g. 10.96.0.10. */
+export function tenthServiceIP(serviceCIDR: string): string {
+  const { base, family } = parseCIDR(serviceCIDR.split(',')[0]!);
+  return formatIP(base + 10n, family);
 }
 
 /** The first address of each Service range: the ClusterIP of the `kubernetes` Service. */

@@ -1,11 +1,10 @@
 // `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { formatIP, parseCIDR } from '../kubelet/ippool.ts';
 import type { ProxyMode } from '../proxy/index.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkPrerequisites, chooseRuntime, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
-import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
+import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, tenthServiceIP, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
 export type UpRuntime = 'simulated' | 'cri';
 
@@ -240,12 +239,6 @@ export function parseRuntimeEndpoint(value: string): string {
     throw new UsageError(`invalid argument "${value}" for "--container-runtime-endpoint": want a unix socket such as unix:///run/containerd/containerd.sock`);
   }
   return value;
-}
-
-/** kubeadm's clusterDNS: the tenth address of the (first) service range, e.g. 10.96.0.10. */
-export function tenthServiceIP(serviceCIDR: string): string {
-  const { base, family } = parseCIDR(serviceCIDR.split(',')[0]!);
-  return formatIP(base + 10n, family);
 }
 
 /** Every node needs a podCIDR: refuse a cluster CIDR too small for the nodes asked for, and say what would fit. */
