@@ -37,6 +37,11 @@ Examples:
       const { runKubectl } = await import('../kubectl/main.ts');
       const code = await runKubectl(args, io, env);
       if (code !== 'fallback') return code;
+      // For tests that compare the two: a command left to the real kubectl must not pass as Skiff's.
+      if (process.env['SKIFF_KUBECTL'] === 'own') {
+        io.stderr(`skiff kubectl: Skiff's kubectl leaves \`kubectl ${args.join(' ')}\` to the real kubectl (SKIFF_KUBECTL=own forbids it)\n`);
+        return 2;
+      }
     }
     const { extractLayer } = await import('./kubectl-binary.ts');
     let binary: string;

@@ -3,54 +3,16 @@
 // on twin objects, `…-kreal` for the real kubectl and `…-kskif` for Skiff's (same length, so columns line up).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { controllerFactories } from '../../src/controllers/index.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
-import { kubeCacheDir, kubectl, kubectlPath, type KubectlResult } from '../support/kubectl.ts';
-import { eventually, repoRoot } from '../support/server.ts';
+import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { same as sameIn, type SameOptions } from '../support/kubectl-sidebyside.ts';
+import { eventually } from '../support/server.ts';
 
 const timeout = 120_000;
-
-/** The environment both kubectls run in: no KUBECTL_* or kuberc settings from outside, a cache and HOME of their own. */
-function cleanEnv(kubeconfig: string, home: string, env: Record<string, string>): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith('KUBECTL_') || key === 'KUBERC') delete base[key];
-  return { ...base, KUBECACHEDIR: kubeCacheDir(kubeconfig), KUBERC: 'off', HOME: home, ...env };
-}
-
-/** Runs a command to completion (killed after 60 s), collecting its output. */
-function runProcess(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function skiffKubectl(args: string[], kubeconfig: string, env: Record<string, string> = {}): Promise<KubectlResult> {
-  const home = dirname(kubeCacheDir(kubeconfig));
-  return runProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'kubectl', '--kubeconfig', kubeconfig, ...args], cleanEnv(kubeconfig, home, { KUBECONFIG: kubeconfig, ...env }));
-}
-
-/** Ages (as HumanDuration prints them) may tick between the two runs; nothing else is normalised. */
-const AGE = /(?<=\s|^|\()(?:\d+[smhdy])+(?=\s|$|\))/gm;
-function normalise(text: string): string {
-  return text
-    .replace(/kreal|kskif/g, 'KTOOL')
-    .replace(AGE, '<age>')
-    .replace(/ {2,}/g, '  ');
-}
 
 describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
   let cluster: TestCluster;
@@ -101,25 +63,7 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Runs `args` through both; `KTOOL` in an argument becomes kreal or kskif. */
-  async function same(args: string[], options: { env?: Record<string, string>; kubeconfig?: string } = {}): Promise<KubectlResult> {
-    const kubeconfig = options.kubeconfig ?? cluster.kubeconfig;
-    const envArgs = options.env ? { env: options.env } : {};
-    const real = await kubectl(
-      args.map((a) => a.replace(/KTOOL/g, 'kreal')),
-      { kubeconfig, ...envArgs },
-    );
-    const ours = await skiffKubectl(
-      args.map((a) => a.replace(/KTOOL/g, 'kskif')),
-      kubeconfig,
-      options.env,
-    );
-    const what = `kubectl ${args.join(' ')}`;
-    if (real.stdout !== ours.stdout.replace(/kskif/g, 'kreal')) assert.equal(normalise(ours.stdout), normalise(real.stdout), `${what}: stdout differs`);
-    assert.equal(normalise(ours.stderr), normalise(real.stderr), `${what}: stderr differs`);
-    assert.equal(ours.code, real.code, `${what}: exit code differs (stderr: ${real.stderr})`);
-    return real;
-  }
+  const same = (args: string[], options: SameOptions = {}): Promise<KubectlResult> => sameIn(cluster.kubeconfig, args, options);
 
   const cases: string[][] = [
     ['get', 'pods'],
@@ -255,21 +199,9 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
       ].join('\n'),
     );
     const env = { KUBECONFIG: `${cluster.kubeconfig}:${extra}` };
-    // --kubeconfig is what test/support passes; drop it by pointing it at the merged list's first file is not the
-    // same thing, so these run with an explicit environment only.
+    // No --kubeconfig here: the flag would name one file, and the merge of the list is what is under test.
     for (const args of [['config', 'get-contexts'], ['config', 'view'], ['get', 'deploy', '--context', 'other'], ['get', 'deploy', '--context', 'other', '-n', 'default'], ['get', 'pods', '--context', 'nope']]) {
-      const real = await kubectlEnvOnly(args, env);
-      const ours = await skiffEnvOnly(args, env);
-      assert.equal(normalise(ours.stdout), normalise(real.stdout), `${args.join(' ')}: stdout`);
-      assert.equal(normalise(ours.stderr), normalise(real.stderr), `${args.join(' ')}: stderr`);
-      assert.equal(ours.code, real.code, `${args.join(' ')}: exit code`);
+      await same(args, { env, envOnly: true });
     }
   });
-
-  function kubectlEnvOnly(args: string[], env: Record<string, string>): Promise<KubectlResult> {
-    return runProcess(kubectlPath(), args, cleanEnv(cluster.kubeconfig, dir, env));
-  }
-  function skiffEnvOnly(args: string[], env: Record<string, string>): Promise<KubectlResult> {
-    return runProcess(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'kubectl', ...args], cleanEnv(cluster.kubeconfig, dir, env));
-  }
 });
