@@ -3,6 +3,7 @@
 // dist/skiff.inputs) is newer than dist/skiff.mjs.
 import { build } from 'esbuild';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,11 @@ const src = join(root, 'src');
 const STALE_AFTER_MS = 60 * 60 * 1000;
 /** The clone's source files the bundle was made from, one path (relative to the clone) a line, for bin/skiff. */
 const INPUTS = 'skiff.inputs';
+/**
+ * Commands whose runs check only the files they can load (src/cli/build-check.ts): the entry's own chunks and
+ * everything the command's module imports, statically or lazily. `skiff kubectl` stats about a quarter of the list.
+ */
+const COMMAND_INPUTS = { kubectl: 'src/cli/kubectl.ts' };
 
 /**
  * Left to node_modules at run time: native addons, and packages that read files beside their own sources
@@ -45,6 +51,62 @@ const sourceRelativeAssets = {
   },
 };
 
+// Dependencies are covered by package-lock.json (bin/skiff); a node_modules reached through a symlink shows as ../.
+const isCloneSource = (f) => !f.startsWith('node_modules/') && !f.startsWith('../') && !f.includes(':');
+
+/** The clone's source files in the chunks a command can load: the entry's static imports, then all its module reaches. */
+function commandInputs(metafile, source) {
+  const outputs = metafile.outputs;
+  const names = Object.keys(outputs);
+  const entry = names.find((o) => outputs[o].entryPoint === 'src/cli/main.ts');
+  const command = names.find((o) => o.endsWith('.mjs') && source in outputs[o].inputs);
+  if (!entry || !command) throw new Error(`build: no output chunk holds ${source}`);
+  const chunks = new Set();
+  const visit = (chunk, lazy) => {
+    if (chunks.has(chunk)) return;
+    chunks.add(chunk);
+    for (const i of outputs[chunk].imports) if (!i.external && (lazy || i.kind === 'import-statement')) visit(i.path, lazy);
+  };
+  visit(entry, false);
+  visit(command, true);
+  const files = new Set();
+  for (const chunk of chunks) for (const f of Object.keys(outputs[chunk].inputs)) if (isCloneSource(f)) files.add(f);
+  return [...files].sort();
+}
+
+/**
+ * With splitting, esbuild gives `await import('pkg')` of a CommonJS package only `default` (evanw/esbuild#3245),
+ * where Node (and tsx) give its named exports too: `const { parseAllDocuments } = await import('yaml')` would find
+ * nothing in the bundle. Such imports go through a small ES module that re-exports the package's names statically.
+ * Packages left to node_modules (EXTERNAL) are imported by Node itself, which has no such gap.
+ */
+const dynamicPackageImports = {
+  name: 'dynamic-package-imports',
+  setup(b) {
+    const requireHere = createRequire(import.meta.url);
+    const external = (name) => EXTERNAL.some((e) => name === e || name.startsWith(`${e}/`));
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || isBuiltin(args.path) || external(args.path)) return undefined;
+      return { path: args.path, namespace: 'package-exports' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'package-exports' }, (args) => {
+      const names = Object.keys(requireHere(args.path)).filter((n) => n !== 'default' && isBindingName(n));
+      const contents = `import * as m from ${JSON.stringify(args.path)};\nexport const { ${names.join(', ')} } = m;\nexport default m.default;\n`;
+      return { contents, resolveDir: root, loader: 'js' };
+    });
+  },
+};
+
+function isBindingName(name) {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) return false;
+  try {
+    new Function(`let ${name};`); // rejects reserved words
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main() {
   // Build beside dist/ and swap it in, so a half-finished build never replaces a working one.
   const staging = join(root, `dist.tmp-${process.pid}`);
@@ -69,11 +131,14 @@ async function main() {
       legalComments: 'linked',
       logLevel: 'warning',
       metafile: true,
-      plugins: [sourceRelativeAssets],
+      plugins: [sourceRelativeAssets, dynamicPackageImports],
     });
     await mkdir(dist, { recursive: true });
-    const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/') && !f.includes(':'));
+    const inputs = Object.keys(result.metafile.inputs).filter(isCloneSource);
     await writeFile(join(staging, INPUTS), `${inputs.sort().join('\n')}\n`);
+    for (const [command, source] of Object.entries(COMMAND_INPUTS)) {
+      await writeFile(join(staging, `skiff-${command}.inputs`), `${commandInputs(result.metafile, source).join('\n')}\n`);
+    }
     // Replace the entry last: until then a running bin/skiff still finds a complete old build.
     const files = await readdir(staging);
     const entry = 'skiff.mjs';

@@ -1,14 +1,22 @@
 // Entry point of the `skiff` command (bundled to dist/skiff.mjs).
+import { restoreDeferredExtraCaCerts } from '../kubectl/extra-ca.ts';
 import { bundleIsStale, rebuildAndRun } from './build-check.ts';
 import { runCli } from './cli.ts';
 import { processIO } from './command.ts';
 
-async function main(): Promise<never> {
-  // Invoked through a link named `kubectl`, Skiff acts as `skiff kubectl`. bin/skiff runs node on the bundle, so a
-  // wrapper may pass the name it was invoked by in SKIFF_INVOKED_AS (removed here so child processes do not inherit it).
+/**
+ * The command line. Invoked through a link named `kubectl`, Skiff acts as `skiff kubectl`. bin/skiff runs node on
+ * the bundle, so a wrapper may pass the name it was invoked by in SKIFF_INVOKED_AS (main removes it, so that child
+ * processes do not inherit it; a rebuilt bundle run in this process still reads it).
+ */
+function cliArgs(): string[] {
   const invokedAs = process.env['SKIFF_INVOKED_AS'] ?? process.argv[1]?.split('/').pop() ?? '';
+  return invokedAs === 'kubectl' || invokedAs === 'kubectl.mjs' ? ['kubectl', ...process.argv.slice(2)] : process.argv.slice(2);
+}
+
+async function main(): Promise<never> {
+  const args = cliArgs();
   delete process.env['SKIFF_INVOKED_AS'];
-  const args = invokedAs === 'kubectl' || invokedAs === 'kubectl.mjs' ? ['kubectl', ...process.argv.slice(2)] : process.argv.slice(2);
   const code = await runCli(args, processIO());
   // A write larger than a pipe's buffer finishes asynchronously: wait for both streams to flush, then exit, so a
   // finished command does not linger on a forgotten timer or socket.
@@ -16,8 +24,10 @@ async function main(): Promise<never> {
   process.exit(code);
 }
 
+// Before anything can start a child process: bin/skiff may have held NODE_EXTRA_CA_CERTS back from a kubectl run.
+restoreDeferredExtraCaCerts();
 // bin/skiff sets SKIFF_CHECK_BUILD to its clone when the bundle should check its own freshness (src/cli/build-check.ts).
 const buildRoot = process.env['SKIFF_CHECK_BUILD'];
 delete process.env['SKIFF_CHECK_BUILD'];
-if (buildRoot && bundleIsStale(buildRoot)) await rebuildAndRun(buildRoot);
+if (buildRoot && bundleIsStale(buildRoot, cliArgs()[0])) await rebuildAndRun(buildRoot);
 else await main();

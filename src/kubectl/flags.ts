@@ -1,7 +1,8 @@
 // Command-line flags parsed the way kubectl's cobra/pflag does: `--name=value`, `--name value`, `-n value`, `-nvalue`,
 // booleans without a value, `--` ends flags, and the same error texts for unknown flags.
 
-export type FlagType = 'bool' | 'string' | 'int' | 'strings';
+/** `strings` is pflag's StringSlice (commas split values), `array` its StringArray (each use one value, commas kept). */
+export type FlagType = 'bool' | 'string' | 'int' | 'strings' | 'array';
 
 export interface FlagSpec {
   name: string;
@@ -14,6 +15,8 @@ export type FlagValues = Map<string, string | boolean | string[]>;
 export interface Parsed {
   flags: FlagValues;
   args: string[];
+  /** cobra's ArgsLenAtDash: how many of `args` came before `--`, or -1 when there was none. */
+  argsLenAtDash: number;
 }
 
 /** Bad command-line input: kubectl prints `error: <message>` and `See 'kubectl <cmd> --help' for usage.` */
@@ -69,9 +72,9 @@ function store(values: FlagValues, spec: FlagSpec, raw: string | boolean): void 
   if (spec.type === 'int' && !/^[+-]?\d+$/.test(text)) {
     throw new FlagError(`invalid argument "${text}" for "${spec.short ? `-${spec.short}, ` : ''}--${spec.name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
   }
-  if (spec.type === 'strings') {
+  if (spec.type === 'strings' || spec.type === 'array') {
     const prior = values.get(spec.name);
-    values.set(spec.name, [...(Array.isArray(prior) ? prior : []), ...text.split(',')]);
+    values.set(spec.name, [...(Array.isArray(prior) ? prior : []), ...(spec.type === 'strings' ? text.split(',') : [text])]);
     return;
   }
   values.set(spec.name, text);
@@ -83,9 +86,11 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const flags: FlagValues = new Map();
   const args: string[] = [];
+  let argsLenAtDash = -1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
+      argsLenAtDash = args.length;
       args.push(...argv.slice(i + 1));
       break;
     }
@@ -135,7 +140,7 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     }
     args.push(arg);
   }
-  return { flags, args };
+  return { flags, args, argsLenAtDash };
 }
 
 export const str = (f: FlagValues, name: string): string | undefined => {

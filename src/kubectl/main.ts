@@ -14,6 +14,8 @@ export interface KubectlCommand {
   run(session: Session, args: string[]): Promise<number>;
   /** Sub-verbs (`create deployment`, `config view`); one not listed here is left to the real kubectl. */
   sub?: Record<string, KubectlCommand>;
+  /** With `sub`: whether the verb itself runs when no sub-verb is named (`create -f x.yaml`). */
+  runsWithoutSub?: (args: readonly string[]) => boolean;
 }
 
 type Loader = () => Promise<KubectlCommand>;
@@ -32,7 +34,30 @@ const VERBS: Record<string, Loader> = {
   describe: async () => (await import('./cmd/describe.ts')).describeCommand,
   label: async () => (await import('./cmd/label.ts')).labelCommand,
   logs: async () => (await import('./cmd/logs.ts')).logsCommand,
+  exec: async () => (await import('./cmd/exec.ts')).execCommand,
+  attach: async () => (await import('./cmd/attach.ts')).attachCommand,
+  'port-forward': async () => (await import('./cmd/portforward.ts')).portForwardCommand,
+  cp: async () => (await import('./cmd/cp.ts')).cpCommand,
   annotate: async () => (await import('./cmd/label.ts')).annotateCommand,
+  run: async () => (await import('./cmd/run.ts')).runCommand,
+  set: async () => (await import('./cmd/set.ts')).setCommand,
+  patch: async () => (await import('./cmd/patch.ts')).patchCommand,
+  edit: async () => (await import('./cmd/edit.ts')).editCommand,
+  autoscale: async () => (await import('./cmd/autoscale.ts')).autoscaleCommand,
+  rollout: async () => (await import('./cmd/rollout.ts')).rolloutCommand,
+  wait: async () => (await import('./cmd/wait.ts')).waitCommand,
+  cordon: async () => (await import('./cmd/node.ts')).cordonCommand,
+  uncordon: async () => (await import('./cmd/node.ts')).uncordonCommand,
+  drain: async () => (await import('./cmd/node.ts')).drainCommand,
+  taint: async () => (await import('./cmd/node.ts')).taintCommand,
+  top: async () => (await import('./cmd/top.ts')).topCommand,
+  apply: async () => (await import('./cmd/apply.ts')).applyCommand,
+  diff: async () => (await import('./cmd/diff.ts')).diffCommand,
+  replace: async () => (await import('./cmd/replace.ts')).replaceCommand,
+  'api-resources': async () => (await import('./cmd/api-resources.ts')).apiResourcesCommand,
+  auth: async () => (await import('./cmd/auth.ts')).authCommand,
+  events: async () => (await import('./cmd/events.ts')).eventsCommand,
+  explain: async () => (await import('./cmd/explain.ts')).explainCommand,
 };
 
 /** The verb: the first argument that is neither a global flag nor a global flag's value. */
@@ -67,12 +92,16 @@ export async function runKubectl(argv: readonly string[], io: KubectlIO, env: No
   if (!found || !isImplemented(argv)) return 'fallback';
   let command = await VERBS[found.verb]!();
   let rest = [...argv.slice(0, found.index), ...argv.slice(found.index + 1)];
+  // cobra's command path: `create configmap`, for usage hints and the Kubectl-Command header.
+  let path = found.verb;
   if (command.sub) {
     const sub = findVerb(rest);
     const chosen = sub && command.sub[sub.verb];
-    if (!sub || !chosen) return 'fallback';
-    command = chosen;
-    rest = [...rest.slice(0, sub.index), ...rest.slice(sub.index + 1)];
+    if (chosen) {
+      command = chosen;
+      path = `${found.verb} ${sub.verb}`;
+      rest = [...rest.slice(0, sub.index), ...rest.slice(sub.index + 1)];
+    } else if (!command.runsWithoutSub?.(rest)) return 'fallback';
   }
   let parsed;
   try {
@@ -80,13 +109,13 @@ export async function runKubectl(argv: readonly string[], io: KubectlIO, env: No
   } catch (err) {
     if (err instanceof UnsupportedFlagError) return 'fallback';
     if (err instanceof FlagError) {
-      io.stderr(`error: ${err.message}\nSee 'kubectl ${found.verb} --help' for usage.\n`);
+      io.stderr(`error: ${err.message}\nSee 'kubectl ${path} --help' for usage.\n`);
       return 1;
     }
     throw err;
   }
   const { Session } = await import('./session.ts');
-  const session = new Session(io, env, parsed.flags, found.verb);
+  const session = new Session(io, env, parsed.flags, path, parsed.argsLenAtDash);
   try {
     return await command.run(session, parsed.args);
   } catch (err) {

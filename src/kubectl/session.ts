@@ -2,6 +2,7 @@
 // discovery, each made only when first needed.
 import { bool, str, type FlagValues } from './flags.ts';
 import { cacheDir, Discovery, discoveryCachePath } from './discovery.ts';
+import { withDeferredExtraCa } from './extra-ca.ts';
 import { kubeconfigFiles, loadMergedConfig, resolveClientConfig, type ClientConfig, type ConfigOverrides, type MergedConfig } from './kubeconfig.ts';
 import { RestClient } from './rest.ts';
 
@@ -22,6 +23,8 @@ export class Session {
     readonly flags: FlagValues,
     /** `get`, `create deployment`: for the Kubectl-Command header. */
     readonly command: string,
+    /** How many positional arguments came before `--` (-1: no `--`), as cobra's ArgsLenAtDash. */
+    readonly argsLenAtDash = -1,
   ) {}
 
   overrides(): ConfigOverrides {
@@ -54,7 +57,7 @@ export class Session {
   }
 
   config(): ClientConfig {
-    return (this.#config ??= resolveClientConfig(this.merged(), this.overrides()));
+    return (this.#config ??= withDeferredExtraCa(resolveClientConfig(this.merged(), this.overrides())));
   }
 
   get namespace(): string {

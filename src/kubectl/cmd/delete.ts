@@ -6,6 +6,8 @@ import { ApiError, describeError } from '../rest.ts';
 import type { KubectlCommand } from '../main.ts';
 import type { Session } from '../session.ts';
 import { resolveTargets, type Target } from './args.ts';
+import { FILENAME_FLAGS } from '../manifest.ts';
+import { deleteError, filenameTargets } from './delete-files.ts';
 
 const POLICIES: Record<string, string> = { background: 'Background', true: 'Background', foreground: 'Foreground', orphan: 'Orphan', false: 'Orphan' };
 
@@ -51,8 +53,9 @@ export const deleteCommand: KubectlCommand = {
     { name: 'ignore-not-found', type: 'bool' },
     { name: 'timeout', type: 'string' },
     { name: 'output', short: 'o', type: 'string' },
+    ...FILENAME_FLAGS,
   ],
-  unsupported: ['filename', 'f', 'recursive', 'R', 'kustomize', 'k', 'dry-run', 'raw', 'interactive', 'i'],
+  unsupported: ['kustomize', 'k', 'dry-run', 'raw', 'interactive', 'i'],
   async run(session, args) {
     const f = session.flags;
     const output = str(f, 'output');
@@ -64,16 +67,21 @@ export const deleteCommand: KubectlCommand = {
     const fieldSelector = str(f, 'field-selector');
     const all = bool(f, 'all');
     const allNamespaces = bool(f, 'all-namespaces');
-    if (args.length === 0) {
+    const fromFiles = await filenameTargets(session);
+    if (args.length === 0 && !fromFiles) {
       session.io.stderr(
         "error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'\n",
       );
       return 1;
     }
-    const { targets: named, types } = await resolveTargets(session, args);
-    let targets: Array<Target & { namespace?: string }> = named;
+    const { targets: named, types } = fromFiles ?? (await resolveTargets(session, args));
+    let targets: Array<Target & { namespace?: string; source?: string }> = named;
     const bySelection = selector !== undefined || fieldSelector !== undefined || all;
     if (named.length && bySelection) throw new FlagError('name cannot be provided when a selector is specified');
+    if (!named.length && fromFiles) {
+      if (!fromFiles.failed) session.io.stdout('No resources found\n');
+      return fromFiles.failed ? 1 : 0;
+    }
     if (!named.length) {
       if (!bySelection) {
         session.io.stderr('error: resource(s) were provided, but no name was specified\n');
@@ -90,7 +98,7 @@ export const deleteCommand: KubectlCommand = {
     if (bool(f, 'now')) gracePeriod = 1;
     if (bool(f, 'force') && gracePeriod < 0) gracePeriod = 0;
     const rest = session.rest();
-    let code = 0;
+    let code = fromFiles?.failed ? 1 : 0;
     const waits: Array<{ t: Target; namespace: string | undefined; uid: string | undefined }> = [];
     for (const t of targets) {
       const namespace = t.resource.namespaced ? (t.namespace ?? session.namespace) : undefined;
@@ -104,7 +112,7 @@ export const deleteCommand: KubectlCommand = {
         waits.push({ t, namespace, uid: res.kind === 'Status' ? undefined : res.metadata?.uid });
       } catch (err) {
         if (err instanceof ApiError && err.code === 404 && bool(f, 'ignore-not-found')) continue;
-        session.io.stderr(`${describeError(err)}\n`);
+        session.io.stderr(`${describeError(deleteError(t, err))}\n`);
         code = 1;
       }
     }

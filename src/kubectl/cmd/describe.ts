@@ -1,55 +1,56 @@
-// `kubectl describe`: pods and services in upstream's layout, with their events; other kinds, and objects with fields
-// the describers here do not print, are left to the real kubectl (nothing is printed before that is known).
-import { bool, FallbackSignal, FlagError, str } from '../flags.ts';
+// `kubectl describe`: TYPE [NAME_PREFIX | -l selector], TYPE/NAME…, several types at once, -A, --show-events,
+// --chunk-size; each object through the describer kubectl uses for its kind (describe/registry.ts), with kubectl's
+// rules for when events show, prefix matching of names, and its errors.
+import { bool, FallbackSignal, str } from '../flags.ts';
 import { resourcePath, type ResourceInfo } from '../discovery.ts';
 import { ApiError, describeError } from '../rest.ts';
 import type { KubectlCommand } from '../main.ts';
 import type { Session } from '../session.ts';
-import { DescribeWriter } from '../describe/writer.ts';
+import type { DescribeContext, Fields, Target } from '../describe/context.ts';
 
-type Fields = Record<string, any>;
+const RESOURCE_NAME_FORM =
+  "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'";
 
-const DESCRIBED = new Set(['/pods', '/services']);
+/** A problem with the arguments, printed as `error: …` as the resource builder reports it. */
+class BuilderError extends Error {
+  override name = 'BuilderError';
+}
 
-interface Found {
+interface Wanted {
   resource: ResourceInfo;
-  obj: Fields;
+  name?: string;
 }
 
-async function events(session: Session, r: ResourceInfo, obj: Fields): Promise<Fields[]> {
-  const meta = obj['metadata'] ?? {};
-  const selector: string[] = [];
-  // A pod's reference carries no kind (kubectl clears it so events about a pod's containers match too).
-  if (r.resource !== 'pods') selector.push(`involvedObject.kind=${r.kind}`);
-  selector.push(`involvedObject.name=${meta.name}`, `involvedObject.namespace=${meta.namespace ?? ''}`, `involvedObject.uid=${meta.uid}`);
-  const items: Fields[] = [];
-  let token: string | undefined;
-  const chunk = str(session.flags, 'chunk-size') ?? '500';
-  do {
-    const list = await session.rest().json<Fields>({ path: `/api/v1/namespaces/${encodeURIComponent(meta.namespace ?? '')}/events`, query: { fieldSelector: selector.join(','), limit: chunk === '0' ? undefined : chunk, continue: token } });
-    items.push(...(list['items'] ?? []));
-    token = list['metadata']?.continue || undefined;
-  } while (token);
-  return items;
-}
-
-async function describeOne(session: Session, found: Found, showEvents: boolean): Promise<string> {
-  const w = new DescribeWriter();
-  const list = showEvents ? await events(session, found.resource, found.obj) : undefined;
-  if (found.resource.resource === 'pods') {
-    const { describePod } = await import('../describe/pod.ts');
-    describePod(w, found.obj, list);
-  } else {
-    const { describeService } = await import('../describe/service.ts');
-    const ns = found.obj['metadata']?.namespace ?? '';
-    const slices = await session
-      .rest()
-      .json<Fields>({ path: `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`, query: { labelSelector: `kubernetes.io/service-name=${found.obj['metadata']?.name}` } })
-      .then((l) => (l['items'] ?? []) as Fields[])
-      .catch((): Fields[] => []);
-    describeService(w, found.obj, slices as never[], list);
+async function parseArgs(session: Session, args: string[], selector: string | undefined): Promise<Wanted[]> {
+  const discovery = session.discovery();
+  const wanted: Wanted[] = [];
+  if (args.some((a) => a.includes('/'))) {
+    for (const a of args) {
+      const slash = a.indexOf('/');
+      if (slash === -1) throw new BuilderError(RESOURCE_NAME_FORM);
+      wanted.push({ resource: await discovery.resolve(a.slice(0, slash)), name: a.slice(slash + 1) });
+    }
+    return wanted;
   }
-  return w.toString();
+  const [typeArg, ...names] = args;
+  const types: ResourceInfo[] = [];
+  for (const t of typeArg!.split(',').filter((x) => x)) {
+    // Categories (`all`) expand through kubectl's category expander, which is left to the real kubectl.
+    if (!t.includes('.') && (await discovery.data()).resources.some((r) => r.categories.includes(t.toLowerCase()))) throw new FallbackSignal('category');
+    types.push(await discovery.resolve(t));
+  }
+  if (names.length > 0 && selector !== undefined) throw new BuilderError('name cannot be provided when a selector is specified');
+  for (const resource of types) {
+    if (names.length === 0) wanted.push({ resource });
+    for (const name of names) wanted.push({ resource, name });
+  }
+  return wanted;
+}
+
+async function describeTarget(ctx: DescribeContext, target: Target): Promise<string> {
+  const { describerFor } = await import('../describe/registry.ts');
+  const describer = await describerFor(target.resource.group, target.resource.kind);
+  return describer(ctx, target);
 }
 
 export const describeCommand: KubectlCommand = {
@@ -68,62 +69,54 @@ export const describeCommand: KubectlCommand = {
     }
     const allNamespaces = bool(f, 'all-namespaces');
     const selector = str(f, 'selector');
-    const discovery = session.discovery();
+    const chunkSize = Number(str(f, 'chunk-size') ?? '500');
+    if (chunkSize < 0) throw new FallbackSignal('negative chunk size');
     const rest = session.rest();
-    // TYPE/NAME… or TYPE [NAME…]
-    const wanted: Array<{ resource: ResourceInfo; name?: string }> = [];
-    if (args.some((a) => a.includes('/'))) {
-      for (const a of args) {
-        const slash = a.indexOf('/');
-        if (slash === -1) throw new FallbackSignal('mixed arguments');
-        wanted.push({ resource: await discovery.resolve(a.slice(0, slash)), name: a.slice(slash + 1) });
-      }
-    } else {
-      const [typeArg, ...names] = args;
-      if (typeArg!.includes(',')) throw new FallbackSignal('several types');
-      const resource = await discovery.resolve(typeArg!);
-      if (names.length === 0) wanted.push({ resource });
-      for (const name of names) wanted.push({ resource, name });
+    let wanted: Wanted[];
+    try {
+      wanted = await parseArgs(session, args, selector);
+    } catch (err) {
+      if (!(err instanceof BuilderError)) throw err;
+      session.io.stderr(`error: ${err.message}\n`);
+      return 1;
     }
-    if (wanted.some((w) => !DESCRIBED.has(`${w.resource.group}/${w.resource.resource}`))) throw new FallbackSignal('describer');
-    if (selector !== undefined && wanted.some((w) => w.name !== undefined)) throw new FlagError('name cannot be provided when a selector is specified');
+    // kubectl 1.35 shows events for every object, however many (later versions only for a single one).
+    const { DescribeContext } = await import('../describe/context.ts');
+    const ctx = new DescribeContext(rest, { showEvents: bool(f, 'show-events', true), chunkSize });
 
-    const found: Found[] = [];
+    // The resource builder: every named object fetched and every type listed, errors kept to report after.
+    const found: Target[] = [];
     const errors: unknown[] = [];
     for (const w of wanted) {
-      const ns = allNamespaces && w.name === undefined ? undefined : session.namespace;
+      const ns = !w.resource.namespaced || (allNamespaces && w.name === undefined) ? undefined : session.namespace;
       try {
-        if (w.name !== undefined) {
-          found.push({ resource: w.resource, obj: await rest.json<Fields>({ path: resourcePath(w.resource, ns, w.name) }) });
-          continue;
-        }
-        let token: string | undefined;
-        do {
-          const list = await rest.json<Fields>({ path: resourcePath(w.resource, ns), query: { labelSelector: selector, limit: str(f, 'chunk-size') ?? '500', continue: token } });
-          for (const obj of list['items'] ?? []) found.push({ resource: w.resource, obj });
-          token = list['metadata']?.continue || undefined;
-        } while (token);
+        if (w.name !== undefined) found.push({ resource: w.resource, obj: await rest.json<Fields>({ path: resourcePath(w.resource, ns, w.name) }) });
+        else for (const obj of await ctx.list(resourcePath(w.resource, ns), { labelSelector: selector })) found.push({ resource: w.resource, obj });
       } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
         errors.push(err);
       }
     }
-    const showEvents = bool(f, 'show-events', true);
 
     // `describe TYPE PREFIX` with no object named PREFIX describes every object whose name starts with it.
     const notFound = errors.length === 1 && errors[0] instanceof ApiError && errors[0].reason === 'NotFound';
-    if (notFound && args.length === 2 && !args[0]!.includes('/')) {
+    if (notFound && args.length === 2 && !args[0]!.includes('/') && !args[0]!.includes(',')) {
       const resource = wanted[0]!.resource;
-      const list = await rest.json<Fields>({ path: resourcePath(resource, session.namespace), query: { limit: str(f, 'chunk-size') ?? '500' } });
-      const matching = ((list['items'] ?? []) as Fields[]).filter((o) => String(o['metadata']?.name ?? '').startsWith(args[1]!));
-      if (matching.length === 0) throw errors[0];
+      const items = await ctx.list(resourcePath(resource, resource.namespaced ? session.namespace : undefined));
       let out = '';
-      for (const obj of matching) out += `${await describeOne(session, { resource, obj }, showEvents)}\n`;
+      let matched = false;
+      for (const obj of items) {
+        if (!String(obj['metadata']?.name ?? '').startsWith(args[1]!)) continue;
+        matched = true;
+        out += `${await describeTarget(ctx, { resource, obj })}\n`;
+      }
+      if (!matched) throw errors[0];
       session.io.stdout(out);
       return 0;
     }
 
     let out = '';
-    for (const [i, x] of found.entries()) out += (i === 0 ? '' : '\n\n') + (await describeOne(session, x, showEvents));
+    for (const [i, target] of found.entries()) out += (i === 0 ? '' : '\n\n') + (await describeTarget(ctx, target));
     if (out) session.io.stdout(out);
     if (found.length === 0 && errors.length === 0) {
       session.io.stderr(allNamespaces ? 'No resources found\n' : `No resources found in ${session.namespace} namespace.\n`);

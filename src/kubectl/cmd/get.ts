@@ -1,5 +1,5 @@
 // `kubectl get`: one or more types, names or TYPE/NAME, selectors, -A, and every output kubectl 1.35 has for it
-// except watching; tables come from the server (`as=Table`) and are laid out as kubectl lays them out.
+// (watching one type is in get-watch.ts); tables come from the server (`as=Table`) and are laid out as kubectl lays them out.
 import { bool, FallbackSignal, FlagError, str, type FlagSpec } from '../flags.ts';
 import { kindString, resourcePath, type ResourceInfo } from '../discovery.ts';
 import { ACCEPT_JSON, ACCEPT_TABLE, ApiError, describeError } from '../rest.ts';
@@ -24,9 +24,12 @@ const flags: FlagSpec[] = [
   { name: 'chunk-size', type: 'int' },
   { name: 'show-managed-fields', type: 'bool' },
   { name: 'allow-missing-template-keys', type: 'bool' },
+  { name: 'watch', short: 'w', type: 'bool' },
+  { name: 'watch-only', type: 'bool' },
+  { name: 'output-watch-events', type: 'bool' },
 ];
 
-const unsupported = ['watch', 'w', 'watch-only', 'output-watch-events', 'raw', 'filename', 'f', 'recursive', 'R', 'kustomize', 'k', 'label-columns', 'L', 'subresource', 'template', 'server-print'];
+const unsupported = ['raw', 'filename', 'f', 'recursive', 'R', 'kustomize', 'k', 'label-columns', 'L', 'subresource', 'template', 'server-print'];
 
 interface Request {
   resource: ResourceInfo;
@@ -115,6 +118,12 @@ export const getCommand: KubectlCommand = {
     const sortBy = str(f, 'sort-by');
     const chunk = str(f, 'chunk-size');
     const { requests, multipleTypes, singleItem } = await requestsFor(session, args);
+    if (bool(f, 'watch') || bool(f, 'watch-only')) {
+      if (multipleTypes || new Set(requests.map((r) => r.resource)).size > 1) throw new FlagError('you may only specify a single resource type');
+      if (requests.length !== 1 || sortBy || (output.kind !== 'table' && output.kind !== 'json' && output.kind !== 'yaml' && output.kind !== 'name')) throw new FallbackSignal('watch');
+      const { runGetWatch } = await import('./get-watch.ts');
+      return runGetWatch(session, requests[0]!, output);
+    }
     if (selector !== undefined && requests.some((r) => r.name !== undefined)) throw new FlagError('name cannot be provided when a selector is specified');
     const table = output.kind === 'table';
     const rest = session.rest();

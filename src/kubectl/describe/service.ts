@@ -61,7 +61,6 @@ export function describeService(w: DescribeWriter, svc: Service, slices: Endpoin
     const protocol = p.protocol ?? 'TCP';
     w.write(0, `Port:\t${name}\t${p.port}/${protocol}\n`);
     w.write(0, `TargetPort:\t${p.targetPort ?? p.port}/${protocol}\n`);
-    if (p.appProtocol) w.write(0, `AppProtocol:\t${p.appProtocol}\n`);
     if (p.nodePort) w.write(0, `NodePort:\t${name}\t${p.nodePort}/${protocol}\n`);
     w.write(0, `Endpoints:\t${formatEndpointSlices(slices, p.name ?? '')}\n`);
   }

@@ -11,8 +11,9 @@ export class DescribeWriter {
   #done = '';
   #pending = '';
 
+  /** Writes `text` indented `level` steps, escaped as kubectl escapes terminal control (ESC as ^[, CR as \\r). */
   write(level: number, text: string): void {
-    this.#pending += '  '.repeat(level) + text;
+    this.#pending += ('  '.repeat(level) + text).replace(/\x1b/g, '^[').replace(/\r/g, '\\r');
   }
 
   /** Aligns what was written so far on its own (kubectl flushes its tabwriter before the events table). */
@@ -73,6 +74,8 @@ export function printEvents(w: DescribeWriter, events: Fields[] | undefined): vo
   if (events.length === 0) return w.write(0, 'Events:\t<none>\n');
   w.flush();
   const time = (e: Fields) => Date.parse(e['lastTimestamp'] ?? '') || 0;
+  // Go's sort.Sort keeps equal elements in order only up to 12 (insertion sort); beyond, its pdqsort may reorder them.
+  if (events.length > 12 && new Set(events.map(time)).size !== events.length) unsupported('many events with equal times');
   const sorted = events.map((e, i) => ({ e, i })).sort((a, b) => time(a.e) - time(b.e) || a.i - b.i);
   w.write(0, 'Events:\n  Type\tReason\tAge\tFrom\tMessage\n');
   w.write(1, '----\t------\t----\t----\t-------\n');
@@ -87,4 +90,34 @@ export function printEvents(w: DescribeWriter, events: Fields[] | undefined): vo
     if (e['involvedObject']?.fieldPath) message = `${e['involvedObject'].fieldPath}: ${message}`;
     w.write(1, `${e['type'] ?? ''}\t${e['reason'] ?? ''}\t${interval}\t${source}\t${message}\n`);
   }
+}
+
+/** Go's `%v` of a string slice: `[a b]`. */
+export function goList(list: readonly unknown[] | undefined): string {
+  return `[${(list ?? []).map(String).join(' ')}]`;
+}
+
+/** Go's sort.Slice: insertion sort (stable) up to 12 elements; beyond that equal keys could come out in another order. */
+export function goSortSlice<T>(list: readonly T[], key: (x: T) => string): T[] {
+  if (list.length > 12) {
+    const keys = list.map(key);
+    if (new Set(keys).size !== keys.length) unsupported('a long list with equal sort keys');
+  }
+  return list.map((x, i) => ({ x, k: key(x), i })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i)).map((e) => e.x);
+}
+
+/** `Title:\tfirst\n\tsecond\n` or `Title:\t<none>\n`, as kubectl's multi-line printers lay out lists. */
+export function printMultiline(w: DescribeWriter, title: string, lines: readonly string[]): void {
+  if (lines.length === 0) return w.write(0, `${title}:\t<none>\n`);
+  lines.forEach((l, i) => w.write(0, `${i === 0 ? `${title}:` : ''}\t${l}\n`));
+}
+
+/** kubectl's printBoolPtr: True, False or <unset>. */
+export function boolPtr(v: unknown): string {
+  return v === true ? 'True' : v === false ? 'False' : '<unset>';
+}
+
+/** An IntOrString as Go prints it. */
+export function intOrString(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
 }
