@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -127,5 +129,47 @@ users:
   it('rejects that server when no extra roots were given', async () => {
     clearDeferredExtraCaCerts();
     await assert.rejects(version(), /certificate/i);
+  });
+
+  it('under --use-openssl-ca trusts the system store without a kubeconfig CA, and only the kubeconfig CA with one', async () => {
+    // A child started as bin/skiff starts kubectl; SSL_CERT_FILE (the system store) holds the cluster's CA.
+    const withCa = join(dir, 'with-ca.conf');
+    const otherCa = join(dir, 'other-ca.conf');
+    const base = (ca: string) => `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "${server.address() && `https://127.0.0.1:${(server.address() as AddressInfo).port}`}", certificate-authority-data: ${Buffer.from(ca).toString('base64')}}
+contexts:
+- name: c
+  context: {cluster: c, user: u}
+current-context: c
+users:
+- name: u
+  user: {token: t}
+`;
+    writeFileSync(withCa, base(pki.caCertPem));
+    writeFileSync(otherCa, base(rootCertificates[0]!));
+    const script = join(dir, 'probe.mts');
+    writeFileSync(
+      script,
+      `import { Session } from ${JSON.stringify(new URL('./session.ts', import.meta.url).pathname)};
+const session = new Session({ stdout() {}, stderr() {} }, { KUBECONFIG: process.argv[2] }, new Map(), 'version');
+const outcome = await session.rest().json({ path: '/version' }).then(() => 'ok', (e) => 'refused: ' + e.message);
+session.close();
+console.log(JSON.stringify({ outcome, sslCertFile: process.env.SSL_CERT_FILE ?? null }));
+`,
+    );
+    // Asynchronous: the server answering the child runs in this process.
+    const probe = async (config: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, SSL_CERT_FILE: join(dir, 'extra.pem') };
+      delete env['NODE_EXTRA_CA_CERTS'];
+      delete env['SSL_CERT_DIR'];
+      const { stdout } = await promisify(execFile)(process.execPath, ['--use-openssl-ca', '--import', 'tsx', script, config], { env, encoding: 'utf8', timeout: 30_000 });
+      return JSON.parse(stdout) as { outcome: string; sslCertFile: string | null };
+    };
+    assert.deepEqual(await probe(kubeconfig), { outcome: 'ok', sslCertFile: join(dir, 'extra.pem') });
+    assert.deepEqual(await probe(withCa), { outcome: 'ok', sslCertFile: join(dir, 'extra.pem') });
+    assert.match((await probe(otherCa)).outcome, /^refused: .*certificate/i);
   });
 });

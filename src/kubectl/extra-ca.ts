@@ -36,6 +36,23 @@ export function clearDeferredExtraCaCerts(): void {
 }
 
 /**
+ * tls.createSecureContext, without parsing a certificate store it will not use. Node builds its process-wide root
+ * store with the first secure context even when `ca` replaces it; under --use-openssl-ca (which bin/skiff gives
+ * kubectl) that store is read from SSL_CERT_FILE / SSL_CERT_DIR, a system bundle of ~140 certificates (~20 ms). With
+ * `ca` given the store goes unused, so both variables are hidden for this one call (children still see them).
+ */
+export function createSecureContextFor(tls: typeof Tls, options: Tls.SecureContextOptions): Tls.SecureContext {
+  if (!options.ca || !process.execArgv.includes('--use-openssl-ca')) return tls.createSecureContext(options);
+  const hidden = ['SSL_CERT_FILE', 'SSL_CERT_DIR'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!] as const);
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return tls.createSecureContext(options);
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
+
+/**
  * The connection's trust when bin/skiff deferred NODE_EXTRA_CA_CERTS and the kubeconfig names no CA: Node's bundled
  * roots plus the file's certificates, which is what Node would have trusted by default. Any other config is returned
  * as it is. A file that cannot be read leaves Node's bundled roots, with the warning Node gives at start.

@@ -3,6 +3,7 @@
 // node:http and node:https load at the first request: commands that never reach the server skip compiling them.
 import type { Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import { ApiError, apiErrorFrom } from '../client/errors.ts';
 import type { ClientConfig } from './kubeconfig.ts';
 
@@ -65,11 +66,13 @@ export class RestClient {
     return (this.#transport ??= (async () => {
       const config = this.config;
       if (this.#tls) {
-        const https = await import('node:https');
+        const [https, tls, { createSecureContextFor }] = await Promise.all([import('node:https'), import('node:tls'), import('./extra-ca.ts')]);
         const options: HttpsAgentOptions = { keepAlive: true, maxSockets: 1, rejectUnauthorized: !config.insecureSkipTlsVerify };
-        if (config.caPem) options.ca = config.caPem;
-        if (config.certPem) options.cert = config.certPem;
-        if (config.keyPem) options.key = config.keyPem;
+        const secure: SecureContextOptions = {};
+        if (config.caPem) secure.ca = config.caPem;
+        if (config.certPem) secure.cert = config.certPem;
+        if (config.keyPem) secure.key = config.keyPem;
+        options.secureContext = createSecureContextFor(tls, secure);
         if (config.tlsServerName) options.servername = config.tlsServerName;
         this.#agent = new https.Agent(options);
         return { agent: this.#agent, send: https.request };
