@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlagError, parseFlags, UnsupportedFlagError, type FlagSpec } from './flags.ts';
+import { duration, FlagError, parseFlags, UnsupportedFlagError, type FlagSpec } from './flags.ts';
 
 const specs: FlagSpec[] = [
   { name: 'namespace', short: 'n', type: 'string' },
@@ -9,6 +9,7 @@ const specs: FlagSpec[] = [
   { name: 'replicas', type: 'int' },
   { name: 'image', type: 'strings' },
   { name: 'from-literal', type: 'array' },
+  { name: 'timeout', type: 'duration' },
 ];
 
 describe('parseFlags (cobra/pflag rules)', () => {
@@ -41,5 +42,11 @@ describe('parseFlags (cobra/pflag rules)', () => {
     assert.throws(() => parseFlags(['--replicas=two'], specs), FlagError);
     assert.throws(() => parseFlags(['-n'], specs), new FlagError("flag needs an argument: 'n' in -n"));
     assert.throws(() => parseFlags(['--watch'], specs, ['watch']), UnsupportedFlagError);
+  });
+
+  it('checks Go durations while parsing, as pflag does, and reads them in milliseconds', () => {
+    assert.equal(duration(parseFlags(['--timeout=1m30s'], specs).flags, 'timeout', 7), 90_000);
+    assert.equal(duration(parseFlags([], specs).flags, 'timeout', 7), 7);
+    assert.throws(() => parseFlags(['--timeout=soon'], specs), new FlagError('invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"'));
   });
 });

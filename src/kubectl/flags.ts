@@ -1,8 +1,12 @@
 // Command-line flags parsed the way kubectl's cobra/pflag does: `--name=value`, `--name value`, `-n value`, `-nvalue`,
 // booleans without a value, `--` ends flags, and the same error texts for unknown flags.
+import { parseGoDuration } from './goduration.ts';
 
-/** `strings` is pflag's StringSlice (commas split values), `array` its StringArray (each use one value, commas kept). */
-export type FlagType = 'bool' | 'string' | 'int' | 'strings' | 'array';
+/**
+ * `strings` is pflag's StringSlice (commas split values), `array` its StringArray (each use one value, commas kept),
+ * `duration` a Go duration (`30s`, `1m30s`), checked while parsing as pflag does and read with `duration()`.
+ */
+export type FlagType = 'bool' | 'string' | 'int' | 'strings' | 'array' | 'duration';
 
 export interface FlagSpec {
   name: string;
@@ -71,6 +75,13 @@ function store(values: FlagValues, spec: FlagSpec, raw: string | boolean): void 
   const text = String(raw);
   if (spec.type === 'int' && !/^[+-]?\d+$/.test(text)) {
     throw new FlagError(`invalid argument "${text}" for "${spec.short ? `-${spec.short}, ` : ''}--${spec.name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+  }
+  if (spec.type === 'duration') {
+    try {
+      parseGoDuration(text);
+    } catch (err) {
+      throw new FlagError(`invalid argument ${JSON.stringify(text)} for "--${spec.name}" flag: ${(err as Error).message}`, { cause: err });
+    }
   }
   if (spec.type === 'strings' || spec.type === 'array') {
     const prior = values.get(spec.name);
@@ -154,4 +165,9 @@ export const bool = (f: FlagValues, name: string, fallback = false): boolean => 
 export const strs = (f: FlagValues, name: string): string[] => {
   const v = f.get(name);
   return Array.isArray(v) ? v : [];
+};
+/** A duration flag's value in milliseconds (already checked by parseFlags), or `fallback` when not given. */
+export const duration = (f: FlagValues, name: string, fallback: number): number => {
+  const v = f.get(name);
+  return typeof v === 'string' ? parseGoDuration(v) : fallback;
 };

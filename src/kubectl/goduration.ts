@@ -1,7 +1,5 @@
 // Go's time.ParseDuration, as kubectl's duration flags (--timeout) read their value: `30s`, `1m30s`, `1.5h`, `500ms`,
 // `0`; a number without a unit is an error.
-import { FlagError } from './flags.ts';
-
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export class DurationError extends Error {
@@ -32,14 +30,4 @@ export function parseGoDuration(text: string): number {
     s = s.slice(whole.length);
   }
   return sign * total;
-}
-
-/** A duration flag's value, or `fallback` when not given; a bad value is a flag error as pflag words it. */
-export function durationFlag(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  try {
-    return parseGoDuration(value);
-  } catch (err) {
-    throw new FlagError(`invalid argument ${JSON.stringify(value)} for "--${flag}" flag: ${(err as Error).message}`, { cause: err });
-  }
 }

@@ -3,9 +3,8 @@
 // and output formats are left to the real kubectl.
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.d.ts';
 import { ApiError } from '../../client/errors.ts';
-import { bool, FallbackSignal, FlagError, str, type FlagSpec } from '../flags.ts';
+import { bool, duration, FallbackSignal, str, type FlagSpec } from '../flags.ts';
 import { ResourceNotFoundError } from '../discovery.ts';
-import { durationFlag } from '../goduration.ts';
 import type { KubectlCommand } from '../main.ts';
 import type { Session } from '../session.ts';
 import { PlainError, reportErrors, usageError } from '../visit.ts';
@@ -205,7 +204,7 @@ export const drainCommand: KubectlCommand = {
     { name: 'ignore-daemonsets', type: 'bool' },
     { name: 'delete-emptydir-data', type: 'bool' },
     { name: 'grace-period', type: 'int' },
-    { name: 'timeout', type: 'string' },
+    { name: 'timeout', type: 'duration' },
     { name: 'pod-selector', type: 'string' },
     { name: 'disable-eviction', type: 'bool' },
     { name: 'skip-wait-for-delete-timeout', type: 'int' },
@@ -214,14 +213,7 @@ export const drainCommand: KubectlCommand = {
   unsupported: ['dry-run'],
   async run(session, args) {
     const f = session.flags;
-    let timeout: number;
-    try {
-      timeout = durationFlag(str(f, 'timeout'), 'timeout', 0);
-    } catch (err) {
-      if (!(err instanceof FlagError)) throw err;
-      session.io.stderr(`error: ${err.message}\nSee 'kubectl drain --help' for usage.\n`);
-      return 1;
-    }
+    const timeout = duration(f, 'timeout', 0);
     const settings: DrainSettings = {
       gracePeriod: Number(str(f, 'grace-period') ?? -1),
       timeout: timeout === 0 ? Infinity : timeout,

@@ -1,8 +1,7 @@
 // `kubectl rollout status|history|undo|restart|pause|resume` for Deployments, DaemonSets and StatefulSets, with
 // kubectl 1.35's messages. -f/-k, -o and dry runs are left to the real kubectl.
-import { bool, FallbackSignal, FlagError, str, type FlagSpec } from '../flags.ts';
+import { bool, duration, FallbackSignal, str, type FlagSpec } from '../flags.ts';
 import { kindString, resourcePath, type ResourceInfo } from '../discovery.ts';
-import { durationFlag } from '../goduration.ts';
 import type { KubectlCommand } from '../main.ts';
 import type { Revision } from '../rollout-history.ts';
 import type { Session } from '../session.ts';
@@ -52,18 +51,11 @@ function noneFound(session: Session): number {
 }
 
 const statusCommand: KubectlCommand = {
-  flags: [selectorFlag, { name: 'watch', short: 'w', type: 'bool' }, { name: 'revision', type: 'int' }, { name: 'timeout', type: 'string' }],
+  flags: [selectorFlag, { name: 'watch', short: 'w', type: 'bool' }, { name: 'revision', type: 'int' }, { name: 'timeout', type: 'duration' }],
   unsupported: FILE_FLAGS,
   async run(session, args) {
     const f = session.flags;
-    let timeout: number;
-    try {
-      timeout = durationFlag(str(f, 'timeout'), 'timeout', 0);
-    } catch (err) {
-      if (!(err instanceof FlagError)) throw err;
-      session.io.stderr(`error: ${err.message}\nSee 'kubectl rollout status --help' for usage.\n`);
-      return 1;
-    }
+    const timeout = duration(f, 'timeout', 0);
     requireResources(args);
     const revision = Number(str(f, 'revision') ?? 0);
     if (revision < 0) throw new Error(`revision must be a positive integer: ${revision}`);

@@ -2,9 +2,8 @@
 // (--timeout, 30s by default) for the whole command, `kind/name condition met` for each object that gets there,
 // and kubectl's timeout and not-found errors. -f/-k, --local and -o other than name are left to the real kubectl.
 import { ApiError } from '../../client/errors.ts';
-import { bool, FallbackSignal, FlagError, str, strs } from '../flags.ts';
+import { bool, duration, FallbackSignal, str, strs } from '../flags.ts';
 import { kindString, resourcePath } from '../discovery.ts';
-import { durationFlag } from '../goduration.ts';
 import type { KubectlCommand } from '../main.ts';
 import type { Session } from '../session.ts';
 import { findObjects, reportErrors, type FindOptions, type Visited } from '../visit.ts';
@@ -73,7 +72,7 @@ async function waitOne(session: Session, o: Visited, what: WaitFor, timeoutMs: n
 export const waitCommand: KubectlCommand = {
   flags: [
     { name: 'for', type: 'strings' },
-    { name: 'timeout', type: 'string' },
+    { name: 'timeout', type: 'duration' },
     { name: 'selector', short: 'l', type: 'string' },
     { name: 'field-selector', type: 'string' },
     { name: 'all', type: 'bool' },
@@ -85,14 +84,7 @@ export const waitCommand: KubectlCommand = {
     const f = session.flags;
     const output = str(f, 'output');
     if (output !== undefined && output !== 'name') throw new FallbackSignal('wait -o');
-    let timeout: number;
-    try {
-      timeout = durationFlag(str(f, 'timeout'), 'timeout', 30_000);
-    } catch (err) {
-      if (!(err instanceof FlagError)) throw err;
-      session.io.stderr(`error: ${err.message}\nSee 'kubectl wait --help' for usage.\n`);
-      return 1;
-    }
+    let timeout = duration(f, 'timeout', 30_000);
     if (timeout < 0) timeout = 168 * 3_600_000;
     const { parseWaitFor } = await import('../wait-conditions.ts');
     // Several --for (ANDed) are left to the real kubectl, and so is a value with a comma (this flag parser splits on them).
