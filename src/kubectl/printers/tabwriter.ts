@@ -11,8 +11,11 @@ export const KUBECTL_TABWRITER: TabwriterOptions = { minWidth: 6, padding: 3 };
 
 const width = (s: string): number => [...s].length;
 
-/** Aligns `text` (lines of tab-separated cells) and returns the result. */
-export function alignTabs(text: string, options: TabwriterOptions = KUBECTL_TABWRITER): string {
+/**
+ * Aligns `text` (lines of tab-separated cells) and returns the result. With `remembered` (kept by the caller between
+ * calls, as liggitt/tabwriter's RememberWidths does while kubectl watches), no column gets narrower than it was.
+ */
+export function alignTabs(text: string, options: TabwriterOptions = KUBECTL_TABWRITER, remembered?: number[]): string {
   const trailingNewline = text.endsWith('\n');
   const lines = (trailingNewline ? text.slice(0, -1) : text).split('\n').map((l) => l.split('\t'));
   const out: string[] = [];
@@ -43,6 +46,7 @@ export function alignTabs(text: string, options: TabwriterOptions = KUBECTL_TABW
         if (column >= cells.length - 1) break;
         w = Math.max(w, width(cells[column]!) + options.padding);
       }
+      if (remembered) w = remembered[column] = Math.max(w, remembered[column] ?? 0);
       widths.push(w);
       format(line0, i);
       widths.pop();
