@@ -48,9 +48,15 @@ function allRefs(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** A parameter, response or request body with a reference to components followed. */
+function follow(d: any, value: any): any {
+  const [, section, key] = /^#\/components\/(parameters|responses|requestBodies)\/(.+)$/.exec(value?.$ref ?? '') ?? [];
+  return section ? d.components[section][key!] : value;
+}
+
 /** A document's parameters with references to components.parameters followed. */
 function params(d: any, list: any[] | undefined): any[] {
-  return (list ?? []).map((p) => (p.$ref ? d.components.parameters[p.$ref.replace('#/components/parameters/', '')] : p));
+  return (list ?? []).map((p) => follow(d, p));
 }
 
 void describe('OpenAPI v3 root', () => {
@@ -144,7 +150,7 @@ void describe('OpenAPI v3 group-version documents', () => {
       const d = doc(name);
       assert.equal(d.openapi, '3.0.0');
       for (const ref of allRefs(d)) {
-        const [, section, key] = /^#\/components\/(schemas|parameters)\/(.+)$/.exec(ref) ?? [];
+        const [, section, key] = /^#\/components\/(schemas|parameters|responses|requestBodies)\/(.+)$/.exec(ref) ?? [];
         assert.ok(section && d.components[section][key!], `${name}: dangling ${ref}`);
       }
     }
@@ -186,6 +192,37 @@ void describe('OpenAPI v3 group-version documents', () => {
     assert.ok(patches > 50, `only ${patches} PATCH operations`);
   });
 
+  void it('operations refer to shared responses and request bodies, except what kubectl reads from a PATCH without following references', () => {
+    const item = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'];
+    const ok = item.get.responses['200'];
+    assert.match(ok.$ref, /^#\/components\/responses\/Deployment\.200-/);
+    assert.equal(follow(apps, ok).description, 'OK');
+    assert.deepEqual(Object.keys(follow(apps, ok).content).sort(), ['application/json', 'application/vnd.kubernetes.protobuf', 'application/yaml']);
+    assert.equal(follow(apps, ok).content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.apps.v1.Deployment');
+    // One component for every operation answering the same, across paths and methods.
+    assert.equal(item.put.responses['200'].$ref, ok.$ref);
+    assert.equal(item.patch.responses['200'].$ref, ok.$ref);
+    assert.equal(apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status'].get.responses['200'].$ref, ok.$ref);
+    assert.notEqual(item.put.responses['201'].$ref, ok.$ref);
+    assert.equal(follow(apps, item.put.responses['201']).description, 'Created');
+    // Without content a response is cheaper to parse inline than as a reference.
+    assert.deepEqual(item.get.responses['401'], { description: 'Unauthorized' });
+
+    const put = follow(apps, item.put.requestBody);
+    assert.match(item.put.requestBody.$ref, /^#\/components\/requestBodies\/Deployment-/);
+    assert.deepEqual(put, { content: { '*/*': { schema: { $ref: '#/components/schemas/io.k8s.api.apps.v1.Deployment' } } }, required: true });
+    assert.equal(apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments'].post.requestBody.$ref, item.put.requestBody.$ref);
+    // kubectl's apply looks for the strategic-merge-patch media type right in the PATCH body, and for
+    // fieldValidation among the PATCH's own parameters; PUT and POST share theirs.
+    assert.equal(item.patch.requestBody.$ref, undefined);
+    assert.ok(item.patch.requestBody.content['application/strategic-merge-patch+json']);
+    const inline = item.patch.parameters.find((p: any) => p.name === 'fieldValidation');
+    assert.ok(inline && inline.in === 'query' && /Strict/.test(inline.description));
+    assert.ok(item.patch.parameters.filter((p: any) => p !== inline).every((p: any) => p.$ref));
+    assert.ok(item.put.parameters.every((p: any) => p.$ref));
+    assert.deepEqual(follow(apps, item.put.parameters.find((p: any) => /fieldValidation/.test(p.$ref))), inline);
+  });
+
   void it('has collection, all-namespaces, watch and subresource endpoints with upstream operation ids', () => {
     const ops = (path: string) => Object.fromEntries(Object.entries<any>(apps.paths[path] ?? {}).filter(([k]) => k !== 'parameters').map(([m, o]) => [m, `${o.operationId}/${o['x-kubernetes-action']}`]));
     assert.deepEqual(ops('/apis/apps/v1/namespaces/{namespace}/deployments'), {
@@ -213,7 +250,7 @@ void describe('OpenAPI v3 group-version documents', () => {
       assert.ok(listParams.includes(p), `list lacks ${p}`);
     }
     assert.equal(params(apps, list.parameters).find((p: any) => p.name === 'limit').schema.type, 'integer');
-    assert.equal(list.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.apps.v1.DeploymentList');
+    assert.equal(follow(apps, list.responses['200']).content['application/json'].schema.$ref, '#/components/schemas/io.k8s.api.apps.v1.DeploymentList');
     // The all-namespaces list has one operation, so all its parameters sit on the path.
     assert.ok(params(apps, apps.paths['/apis/apps/v1/deployments'].parameters).some((p: any) => p.name === 'labelSelector'));
 

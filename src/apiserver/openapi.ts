@@ -19,7 +19,13 @@ export interface OpenAPIDocument {
   openapi: '3.0.0';
   info: { title: string; version: string };
   paths: Record<string, PathItem>;
-  components: { schemas: Record<string, OpenAPISchema>; securitySchemes: Record<string, OpenAPISchema> };
+  components: {
+    schemas: Record<string, OpenAPISchema>;
+    securitySchemes: Record<string, OpenAPISchema>;
+    parameters?: Record<string, OpenAPISchema>;
+    responses?: Record<string, OpenAPISchema>;
+    requestBodies?: Record<string, OpenAPISchema>;
+  };
 }
 
 export interface OpenAPIResponse {
@@ -64,43 +70,59 @@ function document(registry: Registry, paths: Record<string, PathItem>, extra: Re
     [...referencedNames(paths), ...referencedNames(extra)].filter((n) => !Object.hasOwn(extra, n)),
     opts ?? { sharedKindGVKs: gvList(registry) },
   );
-  const parameters = shareParameters(paths);
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: versionInfo().gitVersion },
     paths,
-    components: { schemas: { ...schemas, ...extra }, securitySchemes: SECURITY_SCHEMES, ...(Object.keys(parameters).length ? { parameters } : {}) },
+    components: { schemas: { ...schemas, ...extra }, securitySchemes: SECURITY_SCHEMES, ...shareComponents(paths) },
   };
 }
 
+type Section = 'parameters' | 'responses' | 'requestBodies';
+
+/** The last segment of the schema a parameter, response or request body refers to first ("Deployment", "Status"), for readable component names. */
+function schemaHint(value: unknown): string | undefined {
+  const ref = [...referencedNames(value)][0];
+  return ref?.slice(ref.lastIndexOf('.') + 1);
+}
+
 /**
- * Query and path parameters are written once under components.parameters and referenced from each
- * operation. Upstream repeats them inline; that makes the core document several times larger, and kubectl
- * parses the whole document again for every object it applies. fieldValidation stays inline: kubectl
- * looks for it by name on PATCH operations and does not follow references.
+ * Parameters, responses and request bodies are written once under components and referenced from each
+ * operation. Upstream repeats them inline; kubectl 1.35's client-side apply parses the whole group-version
+ * document twice for every object it applies, and these repeats were most of what it parsed in `paths`.
+ * Left inline: each PATCH's fieldValidation parameter and its request body, which kubectl reads without
+ * following references (the field-validation check and the strategic-merge-patch check), and responses
+ * without content, which are cheaper to parse than a reference.
  */
-function shareParameters(paths: Record<string, PathItem>): Record<string, OpenAPISchema> {
-  const shared: Record<string, OpenAPISchema> = {};
+function shareComponents(paths: Record<string, PathItem>): Partial<Record<Section, Record<string, OpenAPISchema>>> {
+  const shared: Record<Section, Record<string, OpenAPISchema>> = { parameters: {}, responses: {}, requestBodies: {} };
   const keys = new Map<string, string>();
-  const share = (list: unknown): unknown => {
-    if (!Array.isArray(list)) return list;
-    return list.map((p: Record<string, unknown>) => {
-      if (p['$ref'] || p['name'] === 'fieldValidation') return p;
-      const json = JSON.stringify(p);
-      let key = keys.get(json);
-      if (!key) {
-        key = `${String(p['name'])}-${createHash('sha256').update(json).digest('hex').slice(0, 10)}`;
-        keys.set(json, key);
-        shared[key] = p as OpenAPISchema;
-      }
-      return { $ref: `#/components/parameters/${key}` };
-    });
+  const share = (section: Section, hint: string, value: OpenAPISchema): OpenAPISchema => {
+    const json = JSON.stringify(value);
+    let key = keys.get(`${section} ${json}`);
+    if (!key) {
+      key = `${hint}-${createHash('sha256').update(json).digest('hex').slice(0, 10)}`;
+      keys.set(`${section} ${json}`, key);
+      shared[section][key] = value;
+    }
+    return { $ref: `#/components/${section}/${key}` };
   };
+  const shareParams = (list: unknown, keepInline: (p: OpenAPISchema) => boolean): unknown =>
+    Array.isArray(list) ? list.map((p: OpenAPISchema) => (p['$ref'] || keepInline(p) ? p : share('parameters', String(p['name']), p))) : list;
+  const never = () => false;
   for (const item of Object.values(paths) as Array<Record<string, any>>) {
-    if (item['parameters']) item['parameters'] = share(item['parameters']);
-    for (const op of Object.values(item)) if (op && typeof op === 'object' && !Array.isArray(op) && op.parameters) op.parameters = share(op.parameters);
+    if (item['parameters']) item['parameters'] = shareParams(item['parameters'], never);
+    for (const [method, op] of Object.entries(item)) {
+      if (!op || typeof op !== 'object' || Array.isArray(op)) continue;
+      const patch = method === 'patch';
+      if (op.parameters) op.parameters = shareParams(op.parameters, patch ? (p) => p['name'] === 'fieldValidation' : never);
+      if (op.requestBody && !patch && !op.requestBody.$ref) op.requestBody = share('requestBodies', schemaHint(op.requestBody) ?? 'body', op.requestBody);
+      for (const [code, response] of Object.entries<OpenAPISchema>(op.responses ?? {})) {
+        if (response['content']) op.responses[code] = share('responses', `${schemaHint(response) ?? 'body'}.${code}`, response);
+      }
+    }
   }
-  return shared;
+  return Object.fromEntries(Object.entries(shared).filter(([, v]) => Object.keys(v).length));
 }
 
 /** Component names for a resource; kinds Skiff's schema does not know (custom resources) get permissive schemas in `extra`. */
