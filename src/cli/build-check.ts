@@ -37,11 +37,16 @@ export function bundleIsStale(root: string, command?: string): boolean {
   return false;
 }
 
-/** Rebuilds through bin/skiff, then runs the new bundle's entry here; exits when the build fails. */
-export async function rebuildAndRun(root: string): Promise<void> {
+/** Rebuilds through bin/skiff (its lock and messages); exits when the build fails. */
+export async function rebuild(root: string): Promise<void> {
   const { spawnSync } = await import('node:child_process');
   const build = spawnSync(join(root, 'bin', 'skiff'), [], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SKIFF_BUILD_ONLY: '1' } });
   if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+/** Rebuilds, then runs the new bundle's entry here. */
+export async function rebuildAndRun(root: string): Promise<void> {
+  await rebuild(root);
   // A new URL, so the new entry module runs even if its text is unchanged.
   await import(`${pathToFileURL(join(root, 'dist', 'skiff.mjs')).href}?rebuilt=${Date.now()}`);
 }

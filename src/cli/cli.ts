@@ -1,6 +1,6 @@
 // The `skiff` command line: one table of subcommands, help, version, and errors as cobra-based tools print them.
 // Subcommands are listed by name and summary only and loaded when run, so `skiff kubectl …` never pays for `up`.
-import { UsageError, type CliIO, type Command } from './command.ts';
+import { runCommand, UsageError, type CliIO, type Command } from './command.ts';
 import { SKIFF_VERSION } from './version.ts';
 
 const versionCommand: Command = {
@@ -108,15 +108,5 @@ export async function runCli(argv: string[], io: CliIO, commands: readonly Comma
     io.stdout(command.usage);
     return 0;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`skiff ${command.name}: ${err.message}\nRun 'skiff ${command.name} --help' for usage.\n`);
-      return 1;
-    }
-    const e = err as Error;
-    io.stderr(`skiff ${command.name}: ${e?.message ?? String(err)}\n`);
-    return 1;
-  }
+  return runCommand(command, rest, io);
 }

@@ -2,7 +2,7 @@
 import { restoreDeferredExtraCaCerts } from '../kubectl/extra-ca.ts';
 import { bundleIsStale, rebuildAndRun } from './build-check.ts';
 import { runCli } from './cli.ts';
-import { processIO } from './command.ts';
+import { exitAfterFlush, processIO } from './command.ts';
 
 /**
  * The command line. Invoked through a link named `kubectl`, Skiff acts as `skiff kubectl`. bin/skiff runs node on
@@ -17,11 +17,7 @@ function cliArgs(): string[] {
 async function main(): Promise<never> {
   const args = cliArgs();
   delete process.env['SKIFF_INVOKED_AS'];
-  const code = await runCli(args, processIO());
-  // A write larger than a pipe's buffer finishes asynchronously: wait for both streams to flush, then exit, so a
-  // finished command does not linger on a forgotten timer or socket.
-  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
-  process.exit(code);
+  return exitAfterFlush(await runCli(args, processIO()));
 }
 
 // Before anything can start a child process: bin/skiff may have held NODE_EXTRA_CA_CERTS back from a kubectl run.
