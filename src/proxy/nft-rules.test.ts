@@ -30,22 +30,45 @@ describe('nftables rules', () => {
     assert.equal(hashAndTruncate('x'.repeat(300)).length, 240);
   });
 
-  it('writes a ClusterIP Service exactly as upstream: masquerade off-cluster clients, numgen spread, endpoint dnat with hairpin masquerade', () => {
-    const p = portFor('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80 }] }, [{ ip: '10.180.0.1' }]);
-    assert.equal(
-      p.text,
-      [
-        'add chain ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80',
-        'flush chain ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80',
-        'add rule ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 ip saddr 10.180.0.1 jump mark-for-masquerade',
-        'add rule ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 meta l4proto tcp dnat to 10.180.0.1:80',
-        'add chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80',
-        'flush chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80',
-        'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade',
-        'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 }',
-      ].join('\n'),
-    );
-    assert.deepEqual(elements(p), ['cluster-ips { 172.30.0.41 }', 'service-ips { 172.30.0.41 . tcp . 80 : goto service-ULMVA6XW-ns1/svc1/tcp/p80 }']);
+  it('writes a ClusterIP Service as elements only: dispatch to the shared pick chain, endpoints by index, hairpin pairs', () => {
+    const p = portFor('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80 }] }, [{ ip: '10.180.0.1' }, { ip: '10.180.0.2' }]);
+    assert.equal(p.text, '');
+    assert.equal(p.chains.size, 0);
+    assert.deepEqual(elements(p), [
+      'cluster-ips { 172.30.0.41 }',
+      'service-ips { 172.30.0.41 . tcp . 80 : goto pick-cluster-tcp-2 }',
+      'tcp-service-endpoints { 172.30.0.41 . 80 . 0 : 10.180.0.1 . 80 }',
+      'tcp-service-endpoints { 172.30.0.41 . 80 . 1 : 10.180.0.2 . 80 }',
+      'hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }',
+      'hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }',
+    ]);
+    // Upstream's service chain masquerade (off-cluster clients) and spread, shared by every port with two endpoints.
+    assert.deepEqual(Object.fromEntries(p.picks), {
+      'pick-cluster-tcp-2': ['ip saddr != 10.0.0.0/8 jump mark-for-masquerade', 'meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 2 map @tcp-service-endpoints'],
+    });
+  });
+
+  it('sends NodePort and external IP traffic (Cluster policy) through masquerading pick chains, ClusterIP traffic with internalTrafficPolicy Local only to local endpoints, and lists only local endpoints for hairpin', () => {
+    // pod .7 runs on this node (node-a), .8 elsewhere.
+    const eps = slice('ns3', 'svc3', [{ ip: '10.180.0.7', node: 'node-a' }, { ip: '10.180.0.8', node: 'node-b' }], [{ name: 'dns', port: 5353, protocol: 'UDP' }]);
+    const spec = { type: 'NodePort', internalTrafficPolicy: 'Local', clusterIP: '172.30.0.43', externalIPs: ['192.168.99.33'], ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }] };
+    const [svc] = servicePorts(service('ns3', 'svc3', spec));
+    assert.ok(svc);
+    const q = nftServicePort(svc, serviceEndpoints('ns3/svc3', [eps], 'node-a').get(servicePortKey(svc.name, svc.protocol)) ?? [], ctx);
+    assert.deepEqual(elements(q), [
+      'cluster-ips { 172.30.0.43 }',
+      'service-ips { 172.30.0.43 . udp . 53 : goto pick-cluster-udp-1 }',
+      'udp-service-endpoints { 172.30.0.43 . 53 . 0 : 10.180.0.7 . 5353 }',
+      'service-ips { 192.168.99.33 . udp . 53 : goto pick-external-udp-2 }',
+      'udp-service-endpoints { 192.168.99.33 . 53 . 0 : 10.180.0.7 . 5353 }',
+      'udp-service-endpoints { 192.168.99.33 . 53 . 1 : 10.180.0.8 . 5353 }',
+      'service-nodeports { udp . 30053 : goto pick-nodeport-udp-2 }',
+      'udp-nodeport-endpoints { 30053 . 0 : 10.180.0.7 . 5353 }',
+      'udp-nodeport-endpoints { 30053 . 1 : 10.180.0.8 . 5353 }',
+      'hairpin-endpoints { 10.180.0.7 . 10.180.0.7 }',
+    ]);
+    assert.deepEqual(q.picks.get('pick-nodeport-udp-2'), ['jump mark-for-masquerade', 'meta l4proto udp dnat ip to udp dport . numgen random mod 2 map @udp-nodeport-endpoints']);
+    assert.deepEqual(q.picks.get('pick-external-udp-2'), ['jump mark-for-masquerade', 'meta l4proto udp dnat ip to ip daddr . udp dport . numgen random mod 2 map @udp-service-endpoints']);
   });
 
   it('keeps the client address for a Local LoadBalancer: short-circuits pods and the node, drops external traffic with no local endpoint', () => {
@@ -122,13 +145,26 @@ describe('nftables rules', () => {
   });
 
   it('spreads over every ready endpoint, or the serving terminating ones when none is ready', () => {
+    const endpointsOf = (p: ReturnType<typeof portFor>) => elements(p).filter((e) => e.startsWith('tcp-service-endpoints') || e.startsWith('service-ips'));
     const ready = portFor('ns4', 'svc4', { clusterIP: '172.30.0.44', ports: [{ name: 'p80', port: 80 }] }, [{ ip: '10.180.0.4' }, { ip: '10.180.0.5' }, { ip: '10.180.0.6', ready: false }]);
-    assert.match(ready.chains.get('service-LAUZTJTB-ns4/svc4/tcp/p80')!.at(-1)!, /^numgen random mod 2 vmap \{ 0 : goto endpoint-\S+__10\.180\.0\.4\/80 , 1 : goto endpoint-\S+__10\.180\.0\.5\/80 \}$/);
+    assert.deepEqual(endpointsOf(ready), [
+      'service-ips { 172.30.0.44 . tcp . 80 : goto pick-cluster-tcp-2 }',
+      'tcp-service-endpoints { 172.30.0.44 . 80 . 0 : 10.180.0.4 . 80 }',
+      'tcp-service-endpoints { 172.30.0.44 . 80 . 1 : 10.180.0.5 . 80 }',
+    ]);
     const draining = portFor('ns4', 'svc4', { clusterIP: '172.30.0.44', ports: [{ name: 'p80', port: 80 }] }, [
       { ip: '10.180.0.4', ready: false, serving: true, terminating: true },
       { ip: '10.180.0.5', ready: false, serving: false, terminating: true },
     ]);
-    assert.match(draining.chains.get('service-LAUZTJTB-ns4/svc4/tcp/p80')!.at(-1)!, /^numgen random mod 1 vmap \{ 0 : goto endpoint-\S+__10\.180\.0\.4\/80 \}$/);
+    assert.deepEqual(endpointsOf(draining), ['service-ips { 172.30.0.44 . tcp . 80 : goto pick-cluster-tcp-1 }', 'tcp-service-endpoints { 172.30.0.44 . 80 . 0 : 10.180.0.4 . 80 }']);
+  });
+
+  it('keeps upstream\'s per-endpoint chains for sessionAffinity ClientIP', () => {
+    const p = portFor('ns1', 'svc1', { clusterIP: '172.30.0.41', sessionAffinity: 'ClientIP', ports: [{ name: 'p80', port: 80 }] }, [{ ip: '10.180.0.1' }]);
+    assert.equal(p.picks.size, 0);
+    assert.ok(p.text.includes('add rule ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 ip saddr 10.180.0.1 jump mark-for-masquerade'), p.text);
+    assert.ok(p.text.includes('add rule ip kube-proxy endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 meta l4proto tcp dnat to 10.180.0.1:80'), p.text);
+    assert.ok(elements(p).includes('service-ips { 172.30.0.41 . tcp . 80 : goto service-ULMVA6XW-ns1/svc1/tcp/p80 }'));
   });
 
   it('writes the table as upstream, with NodePorts on 127.0.0.1 (and the localnet guard) only when asked', () => {
@@ -142,6 +178,9 @@ describe('nftables rules', () => {
       'add rule ip kube-proxy cluster-ips-check ip daddr { 172.30.0.0/16 } drop comment "Drop traffic to unallocated ClusterIPs"',
       'add rule ip kube-proxy masquerading mark and 0x4000 == 0 return',
       'add rule ip kube-proxy masquerading masquerade fully-random',
+      'add rule ip kube-proxy nat-postrouting ct status dnat ip saddr . ip daddr @hairpin-endpoints jump mark-for-masquerade comment "hairpin"',
+      'add map ip kube-proxy tcp-service-endpoints { typeof ip daddr . tcp dport . numgen random mod 1 : ip daddr . tcp dport ; comment "tcp endpoints by service address, port and index" ; }',
+      'add map ip kube-proxy udp-nodeport-endpoints { typeof udp dport . numgen random mod 1 : ip daddr . udp dport ; comment "udp endpoints by NodePort and index" ; }',
       'add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips',
       'add rule ip kube-proxy services fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports',
     ]) {

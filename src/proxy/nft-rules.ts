@@ -2,9 +2,19 @@
 // with its base chains, dispatch maps and helper chains, and for each service port its own chains (service-, local-,
 // external-, firewall-, endpoint-…), affinity sets and the map elements that lead to them. Pure: text in, text out.
 //
-// One deliberate difference from upstream: NodePorts answer on 127.0.0.1 too when localhostNodePorts is set (upstream's
-// nftables mode never does; Skiff's iptables mode does, as upstream's iptables mode), guarded by the same anti-martian
-// rule kubelet's KUBE-FIREWALL chain holds in iptables mode.
+// Two deliberate differences from upstream:
+// - NodePorts answer on 127.0.0.1 too when localhostNodePorts is set (upstream's nftables mode never does; Skiff's
+//   iptables mode does, as upstream's iptables mode), guarded by the same anti-martian rule kubelet's KUBE-FIREWALL
+//   chain holds in iptables mode.
+// - Most service ports get no chain of their own (the "pick" layout): the dispatch maps send them to a shared chain per
+//   protocol and endpoint count N (pick-cluster-tcp-N, pick-external-tcp-N, pick-nodeport-tcp-N…), which DNATs through
+//   one lookup in a shared per-protocol map keyed by destination . port . (numgen random mod N); hairpin traffic is
+//   masqueraded in nat-postrouting by a set of endpoint-address pairs (this node's endpoints only). A port's endpoints
+//   are then only map elements: a one-Service change is a few element updates, no rule is added, and nft's cache and
+//   the kernel's table validation stay small. On this kernel
+//   (6.x) and nft 1.0.6, per-port chains, anonymous verdict maps and per-port named maps each cost time quadratic in
+//   the number of Services (anonymous-set naming, set lookups by name, bind-time map walks). Ports with sessionAffinity
+//   ClientIP, externalTrafficPolicy Local or loadBalancerSourceRanges keep upstream's per-port and per-endpoint chains.
 import { hash16 } from './chains.ts';
 import { cidrContains, externallyAccessible, type EndpointInfo, type ServicePortInfo } from './model.ts';
 import { categorizeEndpoints } from './topology.ts';
@@ -29,10 +39,48 @@ export const MARK_MASQ_CHAIN = 'mark-for-masquerade';
 export const MASQUERADING_CHAIN = 'masquerading';
 /** Skiff's own: the anti-martian guard for NodePorts on 127.0.0.1. */
 export const LOCALNET_CHECK_CHAIN = 'localnet-check';
+/** Skiff's own (pick layout): "endpoint . endpoint" address pairs, for hairpin masquerade. */
+export const HAIRPIN_SET = 'hairpin-endpoints';
+
+/** The kinds of shared pick chain: which map they look in and when they masquerade. */
+export type PickKind = 'cluster' | 'external' | 'nodeport';
 
 /** The maps and sets whose elements belong to service ports. */
-export const ELEMENT_CONTAINERS = [CLUSTER_IPS_SET, SERVICE_IPS_MAP, SERVICE_NODEPORTS_MAP, NO_ENDPOINT_SERVICES_MAP, NO_ENDPOINT_NODEPORTS_MAP, FIREWALL_IPS_MAP] as const;
+/**
+ * Skiff's own (pick layout): endpoints by destination . port . index ("tcp-service-endpoints") or by NodePort . index
+ * ("tcp-nodeport-endpoints"), one map per protocol: nft 1.0.6 cannot read back a map typed with `meta l4proto` and
+ * `th dport` together ("conflicting protocols specified") once it is in the kernel.
+ */
+export const ENDPOINT_MAPS = [
+  'tcp-service-endpoints',
+  'udp-service-endpoints',
+  'sctp-service-endpoints',
+  'tcp-nodeport-endpoints',
+  'udp-nodeport-endpoints',
+  'sctp-nodeport-endpoints',
+] as const;
+type EndpointMap = (typeof ENDPOINT_MAPS)[number];
+
+export function endpointMap(kind: PickKind, protocol: string): EndpointMap {
+  return `${protocol.toLowerCase()}-${kind === 'nodeport' ? 'nodeport' : 'service'}-endpoints` as EndpointMap;
+}
+
+export const ELEMENT_CONTAINERS = [
+  CLUSTER_IPS_SET,
+  ...ENDPOINT_MAPS,
+  HAIRPIN_SET,
+  SERVICE_IPS_MAP,
+  SERVICE_NODEPORTS_MAP,
+  NO_ENDPOINT_SERVICES_MAP,
+  NO_ENDPOINT_NODEPORTS_MAP,
+  FIREWALL_IPS_MAP,
+] as const;
 export type ElementContainer = (typeof ELEMENT_CONTAINERS)[number];
+
+/** Containers that are sets (the rest are maps). */
+export function isSetContainer(c: ElementContainer): boolean {
+  return c === CLUSTER_IPS_SET || c === HAIRPIN_SET;
+}
 
 export interface NftContext {
   /** The pod network; traffic from it counts as local (upstream's detect-local-mode ClusterCIDR). */
@@ -60,6 +108,8 @@ export interface NftServicePort {
   /** Affinity sets by name, with their timeout in seconds. */
   affinitySets: Map<string, number>;
   elements: NftElement[];
+  /** Shared pick chains the elements lead to (pick layout), by name, with their rules. */
+  picks: Map<string, string[]>;
   /** The chains' commands (add, flush, rules), joined once: what a sync writing this port sends. */
   text: string;
   ruleCount: number;
@@ -111,7 +161,9 @@ export function elementText(e: NftElement): string {
 /** The rules of one service port given its endpoints (all of them, from every node). */
 export function nftServicePort(svc: ServicePortInfo, endpoints: readonly EndpointInfo[], ctx: NftContext): NftServicePort {
   const proto = svc.protocol.toLowerCase();
-  const names = nftServicePortChains(svc);
+  const pickLayout = usesPickLayout(svc);
+  // Pick-layout ports have no chains of their own: no names to hash.
+  const names = pickLayout ? { cluster: '', local: '', external: '', firewall: '' } : nftServicePortChains(svc);
   const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc);
   const accessible = externallyAccessible(svc);
   const usesClusterChain = clusterEndpoints.length > 0 && (!svc.internalPolicyLocal || accessible);
@@ -143,6 +195,10 @@ export function nftServicePort(svc: ServicePortInfo, endpoints: readonly Endpoin
 
   const elements: NftElement[] = [];
   const comment = ` comment "${svc.name}"`;
+  if (pickLayout) {
+    const internalEndpoints = svc.internalPolicyLocal ? localEndpoints : clusterEndpoints;
+    return pickServicePort(svc, { internalEndpoints, clusterEndpoints, reachable, hasEndpoints, hasInternalEndpoints, internalVerdict, externalVerdict }, ctx, endpoints.length);
+  }
   const ipKey = (ip: string) => `${ip} . ${proto} . ${svc.port}`;
   const nodePortKey = `${proto} . ${svc.nodePort}`;
   const dispatch = (container: ElementContainer, key: string, verdict: string, withComment = false) =>
@@ -232,7 +288,79 @@ export function nftServicePort(svc: ServicePortInfo, endpoints: readonly Endpoin
     for (const r of rules) text.push(`add rule ${T} ${chain} ${r}`);
     ruleCount += rules.length;
   }
-  return { svc, chains: ordered, affinitySets, elements, text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
+  return { svc, chains: ordered, affinitySets, elements, picks: new Map(), text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
+}
+
+/** Ports the pick layout serves: every one without per-client state, Local external policy or source ranges. */
+export function usesPickLayout(svc: ServicePortInfo): boolean {
+  const firewalled = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  return !svc.sessionAffinityClientIP && !svc.externalPolicyLocal && !firewalled;
+}
+
+export function pickChainName(kind: PickKind, protocol: string, endpoints: number): string {
+  return `pick-${kind}-${protocol.toLowerCase()}-${endpoints}`;
+}
+
+/**
+ * A shared pick chain's rules: the masquerade upstream's service (cluster) or external chain does, then one DNAT to
+ * the endpoint the lookup of destination (or NodePort) and a random index in 0..n-1 finds.
+ */
+export function pickChainRules(kind: PickKind, protocol: string, n: number, ctx: NftContext): string[] {
+  const rules: string[] = [];
+  if (kind !== 'cluster' || ctx.masqueradeAll) rules.push(`jump ${MARK_MASQ_CHAIN}`);
+  else if (ctx.clusterCIDR) rules.push(`ip saddr != ${ctx.clusterCIDR} jump ${MARK_MASQ_CHAIN}`);
+  const proto = protocol.toLowerCase();
+  const key = kind === 'nodeport' ? `${proto} dport` : `ip daddr . ${proto} dport`;
+  rules.push(`meta l4proto ${proto} dnat ip to ${key} . numgen random mod ${n} map @${endpointMap(kind, proto)}`);
+  return rules;
+}
+
+interface PickInputs {
+  internalEndpoints: readonly EndpointInfo[];
+  clusterEndpoints: readonly EndpointInfo[];
+  reachable: readonly EndpointInfo[];
+  hasEndpoints: boolean;
+  hasInternalEndpoints: boolean;
+  internalVerdict: string;
+  externalVerdict: string;
+}
+
+/** A port in the pick layout: elements only (dispatch, endpoints, hairpin pairs), and the pick chains they lead to. */
+function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftContext, totalEndpoints: number): NftServicePort {
+  const proto = svc.protocol.toLowerCase();
+  const comment = ` comment "${svc.name}"`;
+  const elements: NftElement[] = [];
+  const picks = new Map<string, string[]>();
+  const add = (container: ElementContainer, key: string, value = '') => elements.push({ container, key, value });
+  const pick = (kind: PickKind, eps: readonly EndpointInfo[], keyPrefix: string, dispatchMap: ElementContainer, dispatchKey: string) => {
+    const chain = pickChainName(kind, proto, eps.length);
+    if (!picks.has(chain)) picks.set(chain, pickChainRules(kind, proto, eps.length, ctx));
+    add(dispatchMap, dispatchKey, ` : goto ${chain}`);
+    eps.forEach((ep, i) => add(endpointMap(kind, proto), `${keyPrefix} . ${i}`, ` : ${ep.ip} . ${ep.port}`));
+  };
+  const ipKey = (ip: string) => `${ip} . ${proto} . ${svc.port}`;
+  const endpointKey = (ip: string) => `${ip} . ${svc.port}`;
+  const external = inputs.clusterEndpoints;
+
+  add(CLUSTER_IPS_SET, svc.clusterIP);
+  if (inputs.hasInternalEndpoints && inputs.internalEndpoints.length > 0) {
+    pick('cluster', inputs.internalEndpoints, endpointKey(svc.clusterIP), SERVICE_IPS_MAP, ipKey(svc.clusterIP));
+  } else {
+    add(NO_ENDPOINT_SERVICES_MAP, ipKey(svc.clusterIP), `${comment} : ${inputs.internalVerdict || 'drop'}`);
+  }
+  for (const ip of [...svc.externalIPs, ...svc.loadBalancerVIPs]) {
+    if (inputs.hasEndpoints && external.length > 0) pick('external', external, endpointKey(ip), SERVICE_IPS_MAP, ipKey(ip));
+    else add(NO_ENDPOINT_SERVICES_MAP, ipKey(ip), `${comment} : ${inputs.externalVerdict || 'drop'}`);
+  }
+  if (svc.nodePort !== 0) {
+    const key = `${proto} . ${svc.nodePort}`;
+    if (inputs.hasEndpoints && external.length > 0) pick('nodeport', external, String(svc.nodePort), SERVICE_NODEPORTS_MAP, key);
+    else add(NO_ENDPOINT_NODEPORTS_MAP, key, `${comment} : ${inputs.externalVerdict || 'drop'}`);
+  }
+  // Only this node's endpoints (and those of no known node) can reach themselves through its rules: another node's
+  // pod has its own node DNAT its ClusterIP traffic, and the external paths masquerade every client anyway.
+  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') add(HAIRPIN_SET, `${ep.ip} . ${ep.ip}`);
+  return { svc, chains: new Map(), affinitySets: new Map(), elements, picks, text: '', ruleCount: 0, totalEndpoints };
 }
 
 /** `add set` for an affinity set (idempotent while the timeout stays the same). */
@@ -267,7 +395,13 @@ export function nftBaseScript(ctx: NftContext): string[] {
     `add map ${T} ${NO_ENDPOINT_SERVICES_MAP} { type ${ipv4} . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`,
     `add map ${T} ${SERVICE_IPS_MAP} { type ${ipv4} . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
     `add map ${T} ${SERVICE_NODEPORTS_MAP} { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`,
+    `add set ${T} ${HAIRPIN_SET} { type ${ipv4} . ${ipv4} ; comment "endpoint pairs: traffic an endpoint sends itself through a Service" ; }`,
   );
+  for (const map of ENDPOINT_MAPS) {
+    const [proto, kind] = map.split('-') as [string, string];
+    const key = kind === 'nodeport' ? `${proto} dport` : `ip daddr . ${proto} dport`;
+    lines.push(`add map ${T} ${map} { typeof ${key} . numgen random mod 1 : ip daddr . ${proto} dport ; comment "${proto} endpoints by ${kind === 'nodeport' ? 'NodePort' : 'service address, port'} and index" ; }`);
+  }
   for (const [name, type, hook, priority] of BASE_CHAINS) lines.push(`add chain ${T} ${name} { type ${type} hook ${hook} priority ${priority} ; }`, `flush chain ${T} ${name}`);
   const regular = [CLUSTER_IPS_CHECK_CHAIN, FIREWALL_CHECK_CHAIN, MARK_MASQ_CHAIN, MASQUERADING_CHAIN, NODEPORT_ENDPOINTS_CHECK_CHAIN, SERVICES_CHAIN, SERVICE_ENDPOINTS_CHECK_CHAIN];
   if (ctx.localhostNodePorts) regular.push(LOCALNET_CHECK_CHAIN);
@@ -301,6 +435,7 @@ export function nftBaseScript(ctx: NftContext): string[] {
   rule(MASQUERADING_CHAIN, `mark set mark xor ${ctx.masqueradeMark}`);
   rule(MASQUERADING_CHAIN, 'masquerade fully-random');
   rule('nat-output', `jump ${SERVICES_CHAIN}`);
+  rule('nat-postrouting', `ct status dnat ip saddr . ip daddr @${HAIRPIN_SET} jump ${MARK_MASQ_CHAIN} comment "hairpin"`);
   rule('nat-postrouting', `jump ${MASQUERADING_CHAIN}`);
   rule('nat-prerouting', `jump ${SERVICES_CHAIN}`);
   const notLocalhost = ctx.localhostNodePorts ? '' : ' ip daddr != 127.0.0.0/8';

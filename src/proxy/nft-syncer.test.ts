@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import { service, slice } from './fixtures.testutil.ts';
 import type { Nftables } from './nft.ts';
+import { nftEndpointNames, nftServicePortChains } from './nft-rules.ts';
 import { NftSyncer } from './nft-syncer.ts';
 
 /** Records every script; knows no chains or sets at start. */
@@ -25,9 +26,11 @@ class RecordingNftables implements Nftables {
   }
 }
 
-const SVC = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
-const EP1 = 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80';
 const svc1 = (rv = '1') => service('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80 }] }, undefined, rv);
+/** sessionAffinity ClientIP: upstream's per-port and per-endpoint chains. */
+const sticky = () => service('ns1', 'sticky', { clusterIP: '172.30.0.42', sessionAffinity: 'ClientIP', ports: [{ name: 'p80', port: 80 }] });
+const STICKY = nftServicePortChains({ serviceKey: 'ns1/sticky', portName: 'p80', protocol: 'TCP' }).cluster;
+const STICKY_EP = nftEndpointNames({ serviceKey: 'ns1/sticky', portName: 'p80', protocol: 'TCP' }, { ip: '10.180.0.9', port: 80 }).chain;
 
 function setup(opts: { staleChainDelayMs?: number } = {}) {
   const nft = new RecordingNftables();
@@ -40,45 +43,91 @@ describe('NftSyncer', () => {
     const { nft, syncer } = setup();
     syncer.updateService(svc1());
     syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.1' }]));
+    syncer.updateService(sticky());
+    syncer.updateEndpointSlice(slice('ns1', 'sticky', [{ ip: '10.180.0.9' }]));
     const r = await syncer.sync();
     assert.equal(r.full, true);
     assert.equal(nft.scripts.length, 1);
     const lines = nft.scripts[0]!.trim().split('\n');
     assert.equal(lines[0], 'add table ip kube-proxy { comment "rules for kube-proxy" ; }');
-    assert.ok(lines.indexOf(`add chain ip kube-proxy ${EP1}`) < lines.indexOf(`add chain ip kube-proxy ${SVC}`), 'endpoint chain before the chain jumping to it');
-    assert.ok(lines.includes('flush map ip kube-proxy service-ips'));
-    assert.ok(lines.includes(`add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto ${SVC} }`));
-    assert.ok(lines.indexOf(`add chain ip kube-proxy ${SVC}`) < lines.indexOf(`add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto ${SVC} }`));
+    const at = (line: string) => {
+      const i = lines.indexOf(line);
+      assert.ok(i >= 0, `missing: ${line}`);
+      return i;
+    };
+    assert.ok(at(`add chain ip kube-proxy ${STICKY_EP}`) < at(`add chain ip kube-proxy ${STICKY}`), 'endpoint chain before the chain jumping to it');
+    assert.ok(at('add chain ip kube-proxy pick-cluster-tcp-1') < at('flush map ip kube-proxy service-ips'), 'the pick chain before the elements leading to it');
+    at('add rule ip kube-proxy pick-cluster-tcp-1 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 1 map @tcp-service-endpoints');
+    at('flush map ip kube-proxy tcp-service-endpoints');
+    at('add element ip kube-proxy tcp-service-endpoints { 172.30.0.41 . 80 . 0 : 10.180.0.1 . 80 }');
+    at('add element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }');
+    at(`add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto pick-cluster-tcp-1, 172.30.0.42 . tcp . 80 : goto ${STICKY} }`);
     assert.equal(lines.at(-1), 'flush chain ip kube-proxy service-OLD00000-gone/svc/tcp/p80');
   });
 
-  it('writes only the changed chains and element differences on a partial sync, deleting stale chains a sync later', async () => {
-    const { nft, syncer } = setup({ staleChainDelayMs: 0 });
+  it('changes only the elements of a pick-layout Service on a partial sync, writing a pick chain only the first time it is needed', async () => {
+    const { nft, syncer } = setup();
     syncer.updateService(svc1());
     syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.1' }]));
     syncer.updateService(service('ns1', 'other', { clusterIP: '172.30.0.50', ports: [{ name: 'p80', port: 80 }] }));
+    syncer.updateEndpointSlice(slice('ns1', 'other', [{ ip: '10.180.0.1' }]));
     await syncer.sync();
     nft.scripts.length = 0;
 
+    // One pod replaced: the endpoint element and the hairpin pair change; the pair of the pod `other` still uses stays.
     syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.2' }], undefined, undefined, '2'));
     const r = await syncer.sync();
     assert.equal(r.full, false);
-    assert.equal(r.portsWritten, 1);
-    const lines = nft.scripts.join('').trim().split('\n');
-    assert.ok(!lines.some((l) => l.includes('other') || l.includes('add table') || l.includes('flush map')), lines.join('\n'));
-    assert.ok(lines.includes(`flush chain ip kube-proxy ${SVC}`));
-    assert.ok(lines.includes(`flush chain ip kube-proxy ${EP1}`), 'the old endpoint chain is flushed');
-    assert.ok(!lines.some((l) => l.includes('element')), 'the service-ips element still points to the same chain');
+    assert.deepEqual(nft.scripts.join('').trim().split('\n'), [
+      'delete element ip kube-proxy tcp-service-endpoints { 172.30.0.41 . 80 . 0 }',
+      'add element ip kube-proxy tcp-service-endpoints { 172.30.0.41 . 80 . 0 : 10.180.0.2 . 80 }',
+      'add element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }',
+    ]);
 
-    // Its endpoints gone: the ClusterIP now rejects, and the service chain goes stale.
-    syncer.updateEndpointSlice(slice('ns1', 'svc1', [], undefined, undefined, '3'));
+    // A second endpoint: a new pick chain, and the dispatch element switched over to it.
     nft.scripts.length = 0;
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.2' }, { ip: '10.180.0.3' }], undefined, undefined, '3'));
+    await syncer.sync();
+    const lines = nft.scripts.join('').trim().split('\n');
+    assert.equal(lines[0], 'add chain ip kube-proxy pick-cluster-tcp-2');
+    assert.ok(lines.includes('delete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }'));
+    assert.ok(lines.includes('add element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 : goto pick-cluster-tcp-2 }'));
+    assert.ok(lines.includes('add element ip kube-proxy tcp-service-endpoints { 172.30.0.41 . 80 . 1 : 10.180.0.3 . 80 }'));
+    assert.ok(!lines.some((l) => l.includes('pick-cluster-tcp-1') || l.includes('172.30.0.50')), lines.join('\n'));
+
+    // Its endpoints gone: the ClusterIP now rejects; the hairpin pair `other` still needs stays.
+    nft.scripts.length = 0;
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [], undefined, undefined, '4'));
     await syncer.sync();
     const next = nft.scripts.join('').trim().split('\n');
-    assert.ok(next.includes(`delete chain ip kube-proxy ${EP1}`), 'the chain flushed a sync ago is deleted');
     assert.ok(next.includes('delete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }'));
     assert.ok(next.includes('add element ip kube-proxy no-endpoint-services { 172.30.0.41 . tcp . 80 comment "ns1/svc1:p80" : goto reject-chain }'));
-    assert.ok(next.includes(`flush chain ip kube-proxy ${SVC}`));
+    assert.ok(next.includes('delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2, 10.180.0.3 . 10.180.0.3 }'), next.join('\n'));
+    assert.ok(!next.some((l) => l.includes('10.180.0.1 . 10.180.0.1')));
+  });
+
+  it('writes only the changed chains of a Service in upstream\'s layout, deleting stale chains a sync later', async () => {
+    const { nft, syncer } = setup({ staleChainDelayMs: 0 });
+    syncer.updateService(sticky());
+    syncer.updateEndpointSlice(slice('ns1', 'sticky', [{ ip: '10.180.0.9' }]));
+    syncer.updateService(svc1());
+    await syncer.sync();
+    nft.scripts.length = 0;
+
+    syncer.updateEndpointSlice(slice('ns1', 'sticky', [{ ip: '10.180.0.8' }], undefined, undefined, '2'));
+    const r = await syncer.sync();
+    assert.equal(r.full, false);
+    const lines = nft.scripts.join('').trim().split('\n');
+    assert.ok(!lines.some((l) => l.includes('svc1') || l.includes('add table') || l.includes('flush map')), lines.join('\n'));
+    assert.ok(lines.includes(`flush chain ip kube-proxy ${STICKY}`));
+    assert.ok(lines.includes(`flush chain ip kube-proxy ${STICKY_EP}`), 'the old endpoint chain is flushed');
+
+    nft.scripts.length = 0;
+    syncer.updateEndpointSlice(slice('ns1', 'sticky', [], undefined, undefined, '3'));
+    await syncer.sync();
+    const next = nft.scripts.join('').trim().split('\n');
+    assert.ok(next.includes(`delete chain ip kube-proxy ${STICKY_EP}`), 'the chain flushed a sync ago is deleted');
+    assert.ok(next.includes(`flush chain ip kube-proxy ${STICKY}`));
   });
 
   it('rewrites everything after a failed sync', async () => {

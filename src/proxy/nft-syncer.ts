@@ -1,8 +1,10 @@
 // The proxy's state and one sync in nftables mode: Services and EndpointSlices in, one `nft -f` transaction out. Like
 // upstream's nftables proxier, a full sync rewrites the table's fixed part, every service chain and every map element;
 // a partial sync writes only the chains of the Services that changed and the map/set elements that differ from what
-// the kernel holds. Chains no longer used are flushed at once and deleted a second later (upstream's staleChains: a
-// kernel before 6.2 still counts a reference from a map element deleted in the same transaction).
+// the kernel holds (kept incrementally: a sync looks only at the elements of the ports that changed). Ports in the pick
+// layout (nft-rules.ts) have no chains: their change is element updates, plus a shared pick chain the first time a
+// new endpoint count appears. Chains no longer used are flushed at once and deleted a second later (upstream's
+// staleChains: a kernel before 6.2 still counts a reference from a map element deleted in the same transaction).
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
@@ -16,11 +18,13 @@ import {
   elementText,
   isAffinitySet,
   isNftServiceChain,
+  isSetContainer,
   nftBaseScript,
   nftServicePort,
   T,
   type ElementContainer,
   type NftContext,
+  type NftElement,
   type NftServicePort,
 } from './nft-rules.ts';
 import type { SyncResult } from './syncer.ts';
@@ -49,10 +53,31 @@ export interface NftSyncerOptions {
 }
 
 
+/** Desired elements: value by key, per container. */
 type Elements = Map<ElementContainer, Map<string, string>>;
+/** Per container, the keys a sync touched and their value before it (undefined: absent). */
+type Touched = Map<ElementContainer, Map<string, string | undefined>>;
 
 /** Elements per `add element` command: one command per element would cost nft far more parsing. */
 const ELEMENTS_PER_COMMAND = 2000;
+
+/** Records a key's value before this sync changed it (only the first time). */
+function noteTouched(touched: Touched, container: ElementContainer, key: string, value: string | undefined): void {
+  let keys = touched.get(container);
+  if (!keys) touched.set(container, (keys = new Map()));
+  if (!keys.has(key)) keys.set(key, value);
+}
+
+function batch(lines: string[], verb: 'add' | 'delete', container: string, items: readonly string[]): void {
+  for (let i = 0; i < items.length; i += ELEMENTS_PER_COMMAND) {
+    lines.push(`${verb} element ${T} ${container} { ${items.slice(i, i + ELEMENTS_PER_COMMAND).join(', ')} }`);
+  }
+}
+
+function hasChains(ports: ReadonlyMap<string, NftServicePort> | undefined): boolean {
+  for (const p of ports?.values() ?? []) if (p.chains.size || p.affinitySets.size) return true;
+  return false;
+}
 
 function sameAffinity(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
   if (a.size !== b.size) return false;
@@ -69,12 +94,21 @@ export class NftSyncer {
   #knownChains: Set<string> | undefined;
   /** Affinity sets believed to exist, with their timeouts. */
   #knownSets: Map<string, number> | undefined;
-  /** The elements the kernel holds, by container (undefined: unknown, so the next sync flushes and refills). */
-  #elements: Elements | undefined;
+  /** The elements every port wants, kept up to date incrementally as ports change. */
+  readonly #elements: Elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map()]));
+  /** Ports beyond the first wanting the same element ("container key"): hairpin pairs are shared. */
+  readonly #extraRefs = new Map<string, number>();
+  /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
+  #elementsKnown = false;
+  /** Shared pick chains the kernel holds with their current rules (undefined: unknown). */
+  #picks: Set<string> | undefined;
   /** Flushed chains waiting to be deleted, with when they were flushed. */
   readonly #staleChains = new Map<string, number>();
   #needFullSync = true;
   #totalEndpoints = 0;
+  #servicePorts = 0;
+  /** The ports with chains or affinity sets of their own (undefined: not looked for yet). */
+  #portsWithChains: NftServicePort[] | undefined;
   readonly #udpCleaner: StaleUDPCleaner;
 
   constructor(opts: NftSyncerOptions) {
@@ -92,7 +126,8 @@ export class NftSyncer {
     this.#needFullSync = true;
     this.#knownChains = undefined;
     this.#knownSets = undefined;
-    this.#elements = undefined;
+    this.#elementsKnown = false;
+    this.#picks = undefined;
   }
 
   updateService(svc: Service): void {
@@ -145,10 +180,18 @@ export class NftSyncer {
     const dirty = this.#tracker.takeChanged();
     const changed: NftServicePort[] = [];
     const previous = new Map<string, Map<string, NftServicePort> | undefined>();
+    // A full sync refills every container: no need to note what changed.
+    const touched: Touched | undefined = full ? undefined : new Map();
+    const newPicks = new Map<string, string[]>();
+    let pickPortsWritten = 0;
     for (const key of dirty) {
       const old = this.#ports.get(key);
       previous.set(key, old);
-      for (const p of old?.values() ?? []) this.#totalEndpoints -= p.totalEndpoints;
+      this.#servicePorts -= old?.size ?? 0;
+      for (const p of old?.values() ?? []) {
+        this.#totalEndpoints -= p.totalEndpoints;
+        for (const e of p.elements) this.#release(e, touched);
+      }
       const input = this.#inputs(key);
       const next = new Map<string, NftServicePort>();
       for (const svc of input.ports) {
@@ -156,29 +199,47 @@ export class NftSyncer {
         const port = nftServicePort(svc, input.endpoints.get(portKey) ?? [], ctx);
         next.set(portKey, port);
         this.#totalEndpoints += port.totalEndpoints;
+        for (const e of port.elements) this.#acquire(e, touched);
+        for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
+        if (port.picks.size) pickPortsWritten++;
         const before = old?.get(portKey);
-        if (!before || before.text !== port.text || !sameAffinity(before.affinitySets, port.affinitySets)) changed.push(port);
+        if (!before || before.text !== port.text || !sameAffinity(before.affinitySets, port.affinitySets)) {
+          if (port.text || before?.text || port.affinitySets.size) changed.push(port);
+        }
       }
+      this.#servicePorts += next.size;
       if (next.size) this.#ports.set(key, next);
       else this.#ports.delete(key);
       this.#tracker.prune(key);
     }
 
     // What the kernel should hold once this sync is done.
+    // Pick chains to write: every one in use on a full sync (or when unknown), else those first used now.
+    const picksKnown = !full && this.#picks !== undefined;
+    // Chains and sets in use: looked for across every port only when a port with any may have changed, so a change
+    // to a pick-layout port costs nothing per Service.
+    const lookAtAll = full || !picksKnown || this.#portsWithChains === undefined || [...previous].some(([key, old]) => hasChains(old) || hasChains(this.#ports.get(key)));
     const all: NftServicePort[] = [];
-    for (const ports of this.#ports.values()) for (const p of ports.values()) all.push(p);
+    if (lookAtAll) for (const ports of this.#ports.values()) for (const p of ports.values()) all.push(p);
     const activeChains = new Set<string>();
     const activeSets = new Map<string, number>();
-    const wanted: Elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map<string, string>()]));
-    for (const p of all) {
+    const allPicks = new Map<string, string[]>();
+    if (lookAtAll) {
+      this.#portsWithChains = [];
+      for (const p of all) {
+        if (p.chains.size || p.affinitySets.size) this.#portsWithChains.push(p);
+        if (!picksKnown) for (const [chain, rules] of p.picks) allPicks.set(chain, rules);
+      }
+    }
+    for (const p of this.#portsWithChains!) {
       for (const chain of p.chains.keys()) activeChains.add(chain);
       for (const [set, timeout] of p.affinitySets) activeSets.set(set, timeout);
-      for (const e of p.elements) wanted.get(e.container)!.set(e.key, e.value);
     }
+    const picksToWrite = picksKnown ? [...newPicks].filter(([chain]) => !this.#picks!.has(chain)) : [...allPicks];
 
     const scripts: string[][] = [];
     let lines: string[] = [];
-    const written = full ? all : changed;
+    const written = full ? all.filter((p) => p.text || p.affinitySets.size) : changed;
     if (full) lines.push(...nftBaseScript(ctx));
     const perTransaction = this.#opts.maxChainsPerTransaction ?? 5000;
     let natRules = 0;
@@ -200,9 +261,14 @@ export class NftSyncer {
       scripts.push(lines);
       lines = [];
     }
+    for (const [chain, rules] of picksToWrite) {
+      lines.push(`add chain ${T} ${chain}`, `flush chain ${T} ${chain}`, ...rules.map((r) => `add rule ${T} ${chain} ${r}`));
+      natRules += rules.length;
+      natChains++;
+    }
     // Elements are diffed against what the kernel holds (upstream's nftElementStorage); flushed and refilled only
     // when that is unknown, so a resync never empties the dispatch maps.
-    lines.push(...this.#elementLines(this.#elements, wanted));
+    lines.push(...(touched && this.#elementsKnown ? this.#elementDiffLines(touched) : this.#elementRefillLines()));
     const stale = [...this.#knownChains].filter((c) => !activeChains.has(c) && !this.#staleChains.has(c));
     for (const chain of stale) lines.push(`flush chain ${T} ${chain}`);
     const staleSets = [...this.#knownSets.keys()].filter((s) => !activeSets.has(s));
@@ -218,7 +284,8 @@ export class NftSyncer {
       this.#needFullSync = true;
       this.#knownChains = undefined;
       this.#knownSets = undefined;
-      this.#elements = undefined;
+      this.#elementsKnown = false;
+      this.#picks = undefined;
       throw err;
     }
     const applied = performance.now();
@@ -228,7 +295,9 @@ export class NftSyncer {
     for (const chain of activeChains) this.#staleChains.delete(chain);
     this.#knownChains = new Set([...activeChains, ...this.#staleChains.keys()]);
     this.#knownSets = activeSets;
-    this.#elements = wanted;
+    this.#elementsKnown = true;
+    if (!picksKnown) this.#picks = new Set();
+    for (const [chain] of picksToWrite) this.#picks!.add(chain);
     this.#needFullSync = false;
 
     await this.#udpCleaner.afterSync(dirty, previous, this.#ports, (key) => this.#inputs(key).endpoints);
@@ -241,9 +310,9 @@ export class NftSyncer {
       jumpsMs: 0,
       saveMs,
       totalMs: end - start,
-      servicePorts: all.length,
+      servicePorts: this.#servicePorts,
       endpoints: this.#totalEndpoints,
-      portsWritten: written.length,
+      portsWritten: written.length + pickPortsWritten,
       filterRules: 0,
       natRules,
       natChains,
@@ -253,34 +322,61 @@ export class NftSyncer {
     };
   }
 
-  /**
-   * The element commands that turn `have` into `want`; with `have` undefined, every container is flushed and refilled.
-   * A changed value is deleted and added again, as upstream does: nft refuses to add a key that exists.
-   */
-  #elementLines(have: Elements | undefined, want: Elements): string[] {
+  #acquire(e: NftElement, touched: Touched | undefined): void {
+    const container = this.#elements.get(e.container)!;
+    const have = container.get(e.key);
+    if (touched) noteTouched(touched, e.container, e.key, have);
+    if (have !== undefined) {
+      const ref = `${e.container} ${e.key}`;
+      this.#extraRefs.set(ref, (this.#extraRefs.get(ref) ?? 0) + 1);
+    }
+    container.set(e.key, e.value);
+  }
+
+  #release(e: NftElement, touched: Touched | undefined): void {
+    const container = this.#elements.get(e.container)!;
+    const have = container.get(e.key);
+    if (touched) noteTouched(touched, e.container, e.key, have);
+    if (have === undefined) return;
+    const ref = `${e.container} ${e.key}`;
+    const extra = this.#extraRefs.get(ref);
+    if (extra === undefined) container.delete(e.key);
+    else if (extra <= 1) this.#extraRefs.delete(ref);
+    else this.#extraRefs.set(ref, extra - 1);
+  }
+
+  /** Every container flushed and refilled: for when what the kernel holds is unknown. */
+  #elementRefillLines(): string[] {
     const lines: string[] = [];
-    const batch = (verb: 'add' | 'delete', container: string, items: string[]) => {
-      for (let i = 0; i < items.length; i += ELEMENTS_PER_COMMAND) {
-        lines.push(`${verb} element ${T} ${container} { ${items.slice(i, i + ELEMENTS_PER_COMMAND).join(', ')} }`);
-      }
-    };
     for (const container of ELEMENT_CONTAINERS) {
-      const w = want.get(container)!;
-      if (!have) {
-        lines.push(`flush ${container === 'cluster-ips' ? 'set' : 'map'} ${T} ${container}`);
-        batch('add', container, [...w].map(([key, value]) => elementText({ container, key, value })));
-        continue;
-      }
-      const h = have.get(container) ?? new Map<string, string>();
+      lines.push(`flush ${isSetContainer(container) ? 'set' : 'map'} ${T} ${container}`);
+      const items: string[] = [];
+      for (const [key, value] of this.#elements.get(container)!) items.push(key + value);
+      batch(lines, 'add', container, items);
+    }
+    return lines;
+  }
+
+  /**
+   * The element commands for the keys this sync touched. A changed value is deleted and added again, as upstream
+   * does: nft refuses to add a key that exists.
+   */
+  #elementDiffLines(touched: Touched): string[] {
+    const lines: string[] = [];
+    for (const container of ELEMENT_CONTAINERS) {
+      const keys = touched.get(container);
+      if (!keys) continue;
+      const now = this.#elements.get(container)!;
       const remove: string[] = [];
       const add: string[] = [];
-      for (const [key, value] of h) {
-        const next = w.get(key);
-        if (next === undefined || next !== value) remove.push(key);
+      for (const [key, before] of keys) {
+        const after = now.get(key);
+        if (before === after) continue;
+        if (before !== undefined) remove.push(key);
+        if (after !== undefined) add.push(elementText({ container, key, value: after }));
       }
-      for (const [key, value] of w) if (h.get(key) !== value) add.push(elementText({ container, key, value }));
-      batch('delete', container, remove);
-      batch('add', container, add);
+      batch(lines, 'delete', container, remove);
+      batch(lines, 'add', container, add);
     }
     return lines;
   }

@@ -75,7 +75,8 @@ export class ExecNftables implements Nftables {
   }
 
   async chainExists(chain: string): Promise<boolean> {
-    return (await this.#host.run('nft', ['list', 'chain', 'ip', NFT_TABLE, chain])).code === 0;
+    // Not `nft list chain …`: nft 1.0.6 reads every set element of the table for it (2.5 s of CPU at 10,000 Services).
+    return (await this.listChains()).includes(chain);
   }
 
   async #list(args: string[]): Promise<string> {

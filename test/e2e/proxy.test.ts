@@ -179,6 +179,19 @@ describe(`proxy on real ${mode} in network namespaces`, { skip: skipReason(mode)
     assert.equal(loopback[0]![0], 'pod1', `NodePort on 127.0.0.1: ${JSON.stringify(loopback)}`);
   });
 
+  // nftables mode keeps external IPs in its shared endpoint maps (nft-rules.ts, pick layout): check them with packets.
+  it('answers on an external IP, masquerading the client (externalTrafficPolicy Cluster)', { skip: mode !== 'nftables' && 'covered by the rules tests in iptables mode' }, async () => {
+    const EXTERNAL_IP = '192.168.78.10';
+    await create(svc('ext', { externalIPs: [EXTERNAL_IP], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }));
+    await create(endpoints('ext', [['pod2', 'node-a']], tcpPorts));
+    await inNs(CLIENT, ['ip', 'route', 'add', `${EXTERNAL_IP}/32`, 'via', NODE_IP]);
+    const answers = await eventually('the external IP answers', async () => {
+      const got = await request(CLIENT, 'tcp', EXTERNAL_IP, 80, 3);
+      return got.every(([pod]) => pod === 'pod2') ? got : undefined;
+    });
+    assert.deepEqual(answers, [['pod2', BRIDGE_IP], ['pod2', BRIDGE_IP], ['pod2', BRIDGE_IP]]);
+  });
+
   it('pins a client to one endpoint with sessionAffinity ClientIP', async () => {
     const sticky = await create(
       svc('sticky', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }),
