@@ -31,3 +31,13 @@ export function parseGoDuration(text: string): number {
   }
   return sign * total;
 }
+
+/** Milliseconds in a Go duration string, or undefined when it is not one. */
+export function tryParseGoDuration(text: string): number | undefined {
+  try {
+    return parseGoDuration(text);
+  } catch (err) {
+    if (err instanceof DurationError) return undefined;
+    throw err;
+  }
+}

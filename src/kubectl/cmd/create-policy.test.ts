@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FallbackSignal } from '../flags.ts';
 import { equalitySelector, parseHard } from './create-policy.ts';
-import { parseGoDuration } from './create-token.ts';
+import { tryParseGoDuration } from '../goduration.ts';
 
 describe('create quota, pdb and token helpers', () => {
   it('reads --hard into a sorted resource list and rejects malformed statements', () => {
@@ -19,10 +19,11 @@ describe('create quota, pdb and token helpers', () => {
     assert.throws(() => equalitySelector('a in (x)'), FallbackSignal);
   });
 
-  it("parses Go durations in seconds", () => {
-    assert.equal(parseGoDuration('1h30m'), 5400);
-    assert.equal(parseGoDuration('1.5s'), 1.5);
-    assert.equal(parseGoDuration('0'), 0);
-    assert.equal(parseGoDuration('abc'), undefined);
+  it("parses Go durations in milliseconds", () => {
+    assert.equal(tryParseGoDuration('1h30m'), 5_400_000);
+    assert.equal(tryParseGoDuration('1.5s'), 1500);
+    assert.equal(tryParseGoDuration('2\u00b5s'), 0.002);
+    assert.equal(tryParseGoDuration('0'), 0);
+    assert.equal(tryParseGoDuration('abc'), undefined);
   });
 });

@@ -1,19 +1,9 @@
 // `kubectl create token SERVICE_ACCOUNT`: a TokenRequest; prints the token alone (no newline when not a terminal).
 import { str, strs } from '../flags.ts';
+import { DurationError, parseGoDuration } from '../goduration.ts';
 import { CommandError, generator, type Obj } from './create-common.ts';
 import { formatObject, outputOf } from '../mutate-output.ts';
 
-const UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, μs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
-/** Go's time.ParseDuration, in seconds; undefined when the text is not a duration. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
-  if (!m) return undefined;
-  let total = 0;
-  for (const part of m[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(part[1]) * UNITS[part[2]!]!;
-  return m[1] === '-' ? -total : total;
-}
 
 const BOUND_KINDS: Record<string, string> = { Node: 'v1', Pod: 'v1', Secret: 'v1' };
 
@@ -30,8 +20,13 @@ export const createToken = generator({
     // The frame gives every generator --dry-run; kubectl's create token has none.
     if (ctx.flags.has('dry-run')) throw new CommandError("unknown flag: --dry-run\nSee 'kubectl create token --help' for usage.");
     const durationText = str(ctx.flags, 'duration') ?? '0s';
-    const seconds = parseGoDuration(durationText);
-    if (seconds === undefined) throw new CommandError(`invalid argument "${durationText}" for "--duration" flag: time: invalid duration "${durationText}"\nSee 'kubectl create token --help' for usage.`);
+    let seconds: number;
+    try {
+      seconds = parseGoDuration(durationText) / 1000;
+    } catch (err) {
+      if (!(err instanceof DurationError)) throw err;
+      throw new CommandError(`invalid argument "${durationText}" for "--duration" flag: ${err.message}\nSee 'kubectl create token --help' for usage.`);
+    }
     if (!ctx.namespace) throw new CommandError('--namespace is required');
     if (seconds < 0) throw new CommandError('--duration must be greater than or equal to 0');
     if (!Number.isInteger(Math.round(seconds * 1e9) / 1e9)) throw new CommandError('--duration cannot be expressed in units less than seconds');

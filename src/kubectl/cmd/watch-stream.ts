@@ -2,6 +2,7 @@
 // server closes the stream (0), --request-timeout passes (0), or SIGINT arrives (1, as kubectl's interrupt handler
 // exits).
 import { str } from '../flags.ts';
+import { tryParseGoDuration } from '../goduration.ts';
 import type { RestRequest } from '../rest.ts';
 import type { Session } from '../session.ts';
 
@@ -14,15 +15,8 @@ export interface WatchEvent {
 export function parseRequestTimeout(value: string | undefined): number {
   if (value === undefined || value === '') return 0;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let ms = 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let matched = 0;
-  for (let m = re.exec(value); m; m = re.exec(value)) {
-    ms += Number(m[1]) * units[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched !== value.length) throw new Error(`invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)`);
+  const ms = tryParseGoDuration(value);
+  if (ms === undefined || ms < 0) throw new Error(`invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)`);
   return ms;
 }
 

@@ -4,6 +4,7 @@
 // first one (with a note when there were others). kubectl 1.35.2 is the reference throughout.
 import type { Container, Pod } from 'kubernetes-types/core/v1.d.ts';
 import { resourcePath } from '../discovery.ts';
+import { tryParseGoDuration } from '../goduration.ts';
 import type { Session } from '../session.ts';
 
 type Fields = Record<string, any>;
@@ -15,26 +16,9 @@ export class PodSelectionError extends Error {
   override name = 'PodSelectionError';
 }
 
-/** Go's time.ParseDuration for the forms kubectl users write (`1m0s`, `30s`, `1.5h`, `500ms`); undefined when invalid. */
+/** Go's time.ParseDuration in milliseconds (`1m0s`, `30s`, `1.5h`, `500ms`); undefined when invalid. */
 export function parseDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let sign = 1;
-  let rest = text;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest.startsWith('-')) sign = -1;
-    rest = rest.slice(1);
-  }
-  if (!rest) return undefined;
-  let total = 0;
-  let matched = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  return matched === rest.length ? sign * total : undefined;
+  return tryParseGoDuration(text);
 }
 
 /**
