@@ -107,6 +107,9 @@ function isBindingName(name) {
   }
 }
 
+/** Packages Skiff's kubectl bundle loads from files of their own (src/cli/kubectl-start.ts). */
+const KUBECTL_VENDORED = ['yaml', 'ws'];
+
 /**
  * Skiff's kubectl on its own (bin/skiff runs it for `skiff kubectl` and the kubectl link): dist/kubectl.cjs, a small
  * start-up file, and dist/kubectl-bundle.cjs, the whole command in one minified CommonJS file, which the start-up file
@@ -116,9 +119,8 @@ function isBindingName(name) {
  * cache has no module loader for import(). import.meta.url is the file's own URL, as in the ES module build.
  */
 async function buildKubectl(outdir) {
-  const result = await build({
+  const options = {
     absWorkingDir: root,
-    entryPoints: { kubectl: 'src/cli/kubectl-start.ts', 'kubectl-bundle': 'src/cli/kubectl-main.ts' },
     outdir,
     outExtension: { '.js': '.cjs' },
     bundle: true,
@@ -128,19 +130,42 @@ async function buildKubectl(outdir) {
     minify: true,
     sourcemap: true,
     supported: { 'dynamic-import': false },
-    define: { 'import.meta.url': '__skiffModuleUrl' },
-    banner: { js: "const __skiffModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    external: EXTERNAL,
     legalComments: 'linked',
     logLevel: 'warning',
     metafile: true,
+  };
+  const result = await build({
+    ...options,
+    entryPoints: { kubectl: 'src/cli/kubectl-start.ts', 'kubectl-bundle': 'src/cli/kubectl-main.ts' },
+    define: { 'import.meta.url': '__skiffModuleUrl' },
+    banner: { js: "const __skiffModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // Every kilobyte of the bundle costs each run reading and deserialising it (~8 ms for these two), so the packages
+    // only some verbs use are files of their own (src/cli/kubectl-start.ts loads them when first required).
+    external: [...EXTERNAL, ...KUBECTL_VENDORED],
     plugins: [sourceRelativeAssets],
+  });
+  await build({
+    ...options,
+    entryPoints: Object.fromEntries(KUBECTL_VENDORED.map((pkg) => [`kubectl-${pkg}`, `vendor:${pkg}`])),
+    // ws's optional native helpers: it runs without them.
+    external: ['bufferutil', 'utf-8-validate'],
+    plugins: [
+      {
+        name: 'vendor-entries',
+        setup(b) {
+          b.onResolve({ filter: /^vendor:/ }, (args) => ({ path: args.path.slice('vendor:'.length), namespace: 'vendor' }));
+          b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, resolveDir: root, loader: 'js' }));
+        },
+      },
+    ],
   });
   // esbuild escapes non-ASCII text in strings but not in regular expression literals. One such character makes V8
   // hold the whole source as two-byte text: reading and hashing it then cost every kubectl run ~10 ms more.
-  const text = await readFile(join(outdir, 'kubectl-bundle.cjs'), 'latin1');
-  const at = text.search(/[^\x00-\x7f]/);
-  if (at >= 0) throw new Error(`build: non-ASCII text in dist/kubectl-bundle.cjs (…${text.slice(Math.max(0, at - 60), at + 20)}…): write it as \\u escapes in the source`);
+  for (const file of ['kubectl-bundle', ...KUBECTL_VENDORED.map((pkg) => `kubectl-${pkg}`)]) {
+    const text = await readFile(join(outdir, `${file}.cjs`), 'latin1');
+    const at = text.search(/[^\x00-\x7f]/);
+    if (at >= 0) throw new Error(`build: non-ASCII text in dist/${file}.cjs (…${text.slice(Math.max(0, at - 60), at + 20)}…): write it as \\u escapes in the source`);
+  }
   return result;
 }
 
@@ -171,7 +196,8 @@ async function main() {
       plugins: [sourceRelativeAssets, dynamicPackageImports],
     });
     const kubectl = await buildKubectl(staging);
-    createRequire(import.meta.url)(join(staging, 'kubectl.cjs')).seedCodeCache(join(staging, 'kubectl-bundle.cjs'));
+    const { seedCodeCache } = createRequire(import.meta.url)(join(staging, 'kubectl.cjs'));
+    for (const file of ['kubectl-bundle', ...KUBECTL_VENDORED.map((pkg) => `kubectl-${pkg}`)]) seedCodeCache(join(staging, `${file}.cjs`));
     await mkdir(dist, { recursive: true });
     const kubectlInputs = Object.keys(kubectl.metafile.inputs).filter(isCloneSource);
     const inputs = new Set([...Object.keys(result.metafile.inputs).filter(isCloneSource), ...kubectlInputs]);

@@ -30,6 +30,12 @@ describe('loadWithCodeCache', () => {
     assert.equal(loaded.exports['path'], '/');
   });
 
+  it("gives the file the require it is handed", () => {
+    const file = bundle("exports.got = require('left-out-package');");
+    const loaded = loadWithCodeCache(file, ((id: string) => `stand-in for ${id}`) as unknown as NodeRequire);
+    assert.equal(loaded.exports['got'], 'stand-in for left-out-package');
+  });
+
   it('compiles from source the first time, writes the cache, and compiles from it the next time', () => {
     const file = bundle('exports.answer = function () { return 42; };');
     const first = loadWithCodeCache(file);

@@ -53,7 +53,8 @@ export function seedCodeCache(file: string): void {
   if (!writeCache(cachePaths(file).seed, compile(file).createCachedData())) throw new Error(`cannot write the code cache of ${file}`);
 }
 
-export function loadWithCodeCache(file: string): CachedModule {
+/** Compiles and runs `file`; `require` is what the file's own require() calls reach (by default, Node's, from its directory). */
+export function loadWithCodeCache(file: string, require: NodeRequire = createRequire(file)): CachedModule {
   const paths = cachePaths(file);
   let cache: CachedModule['cache'] = 'none';
   let script: Script | undefined;
@@ -69,7 +70,7 @@ export function loadWithCodeCache(file: string): CachedModule {
   if (cache === 'none') script = compile(file);
   const module = { exports: {} as Record<string, unknown> };
   const wrapper = script!.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
-  wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  wrapper.call(module.exports, module.exports, require, module, file, dirname(file));
   return {
     exports: module.exports,
     cache,
