@@ -109,11 +109,13 @@ function isBindingName(name) {
 
 /** Packages Skiff's kubectl bundle loads from files of their own (src/cli/kubectl-start.ts). */
 const KUBECTL_VENDORED = ['yaml', 'ws'];
+/** The files dist/kubectl.cjs compiles from a code cache. */
+const KUBECTL_CODE_FILES = ['kubectl-bundle', ...KUBECTL_VENDORED.map((pkg) => `kubectl-${pkg}`)];
 
 /**
  * Skiff's kubectl on its own (bin/skiff runs it for `skiff kubectl` and the kubectl link): dist/kubectl.cjs, a small
- * start-up file, and dist/kubectl-bundle.cjs, the whole command in one minified CommonJS file, which the start-up file
- * compiles with V8's code cache (src/cli/code-cache.ts; the build seeds it). One file and no parsing saves a short
+ * start-up file, and dist/kubectl-bundle.cjs, the whole command in one minified CommonJS file (less the vendored
+ * packages), which the start-up file compiles with V8's code cache (src/cli/code-cache.ts; the build seeds it). One file and no parsing saves a short
  * command ~15 ms over the twenty-odd ES modules of dist/skiff.mjs, and CommonJS is what Node 20 can load from a code
  * cache. Dynamic imports become requires (lazy module initialisers within the file): a script compiled from a code
  * cache has no module loader for import(). import.meta.url is the file's own URL, as in the ES module build.
@@ -161,7 +163,7 @@ async function buildKubectl(outdir) {
   });
   // esbuild escapes non-ASCII text in strings but not in regular expression literals. One such character makes V8
   // hold the whole source as two-byte text: reading and hashing it then cost every kubectl run ~10 ms more.
-  for (const file of ['kubectl-bundle', ...KUBECTL_VENDORED.map((pkg) => `kubectl-${pkg}`)]) {
+  for (const file of KUBECTL_CODE_FILES) {
     const text = await readFile(join(outdir, `${file}.cjs`), 'latin1');
     const at = text.search(/[^\x00-\x7f]/);
     if (at >= 0) throw new Error(`build: non-ASCII text in dist/${file}.cjs (…${text.slice(Math.max(0, at - 60), at + 20)}…): write it as \\u escapes in the source`);
@@ -197,7 +199,7 @@ async function main() {
     });
     const kubectl = await buildKubectl(staging);
     const { seedCodeCache } = createRequire(import.meta.url)(join(staging, 'kubectl.cjs'));
-    for (const file of ['kubectl-bundle', ...KUBECTL_VENDORED.map((pkg) => `kubectl-${pkg}`)]) seedCodeCache(join(staging, `${file}.cjs`));
+    for (const file of KUBECTL_CODE_FILES) seedCodeCache(join(staging, `${file}.cjs`));
     await mkdir(dist, { recursive: true });
     const kubectlInputs = Object.keys(kubectl.metafile.inputs).filter(isCloneSource);
     const inputs = new Set([...Object.keys(result.metafile.inputs).filter(isCloneSource), ...kubectlInputs]);
