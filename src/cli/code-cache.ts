@@ -31,9 +31,11 @@ function read(path: string): Buffer | undefined {
   }
 }
 
-function compile(file: string, cachedData?: Buffer): Script {
-  return new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+function compile(file: string, source: string, cachedData?: Buffer): Script {
+  return new Script(source, { filename: file, cachedData });
 }
+
+const wrapped = (file: string) => Module.wrap(readFileSync(file, 'utf8'));
 
 /** Writes atomically (a concurrent run never reads half a cache); false when the directory cannot be written. */
 function writeCache(path: string, data: Buffer): boolean {
@@ -50,24 +52,25 @@ function writeCache(path: string, data: Buffer): boolean {
 
 /** The build's cache for `file`: its top level compiled, nothing run. */
 export function seedCodeCache(file: string): void {
-  if (!writeCache(cachePaths(file).seed, compile(file).createCachedData())) throw new Error(`cannot write the code cache of ${file}`);
+  if (!writeCache(cachePaths(file).seed, compile(file, wrapped(file)).createCachedData())) throw new Error(`cannot write the code cache of ${file}`);
 }
 
 /** Compiles and runs `file`; `require` is what the file's own require() calls reach (by default, Node's, from its directory). */
 export function loadWithCodeCache(file: string, require: NodeRequire = createRequire(file)): CachedModule {
   const paths = cachePaths(file);
+  const source = wrapped(file);
   let cache: CachedModule['cache'] = 'none';
   let script: Script | undefined;
   for (const kind of ['run', 'seed'] as const) {
     const data = read(paths[kind]);
     if (!data) continue;
-    script = compile(file, data);
+    script = compile(file, source, data);
     if (!script.cachedDataRejected) {
       cache = kind;
       break;
     }
   }
-  if (cache === 'none') script = compile(file);
+  if (cache === 'none') script = compile(file, source);
   const module = { exports: {} as Record<string, unknown> };
   const wrapper = script!.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
   wrapper.call(module.exports, module.exports, require, module, file, dirname(file));

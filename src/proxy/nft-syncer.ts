@@ -351,7 +351,7 @@ export class NftSyncer {
     for (const container of ELEMENT_CONTAINERS) {
       lines.push(`flush ${isSetContainer(container) ? 'set' : 'map'} ${T} ${container}`);
       const items: string[] = [];
-      for (const [key, value] of this.#elements.get(container)!) items.push(key + value);
+      for (const [key, value] of this.#elements.get(container)!) items.push(elementText({ container, key, value }));
       batch(lines, 'add', container, items);
     }
     return lines;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
-import { findOrDefaultContainer, mostActive, parseDuration, podRunningTimeout, selectorForObject, selectorString } from './pods.ts';
+import { tryParseGoDuration } from '../goduration.ts';
+import { findOrDefaultContainer, mostActive, podRunningTimeout, selectorForObject, selectorString } from './pods.ts';
 
 const pod = (name: string, extra: { node?: string; phase?: string; ready?: boolean; created?: string } = {}): Pod => ({
   metadata: { name, creationTimestamp: extra.created ?? '2026-01-01T00:00:00Z' },
@@ -41,10 +42,10 @@ describe('choosing the pod and container', () => {
   });
 
   it('reads --pod-running-timeout as a Go duration', () => {
-    assert.equal(parseDuration('1m0s'), 60_000);
-    assert.equal(parseDuration('1.5h'), 5_400_000);
-    assert.equal(parseDuration('250ms'), 250);
-    assert.equal(parseDuration('10'), undefined);
+    assert.equal(tryParseGoDuration('1m0s'), 60_000);
+    assert.equal(tryParseGoDuration('1.5h'), 5_400_000);
+    assert.equal(tryParseGoDuration('250ms'), 250);
+    assert.equal(tryParseGoDuration('10'), undefined);
     assert.equal(podRunningTimeout(undefined), 60_000);
     assert.deepEqual(podRunningTimeout('x'), { flag: 'invalid argument "x" for "--pod-running-timeout" flag: time: invalid duration "x"' });
     assert.deepEqual(podRunningTimeout('0s'), { usage: '--pod-running-timeout must be higher than zero' });

@@ -16,10 +16,6 @@ export class PodSelectionError extends Error {
   override name = 'PodSelectionError';
 }
 
-/** Go's time.ParseDuration in milliseconds (`1m0s`, `30s`, `1.5h`, `500ms`); undefined when invalid. */
-export function parseDuration(text: string): number | undefined {
-  return tryParseGoDuration(text);
-}
 
 /**
  * The --pod-running-timeout value in ms, or what kubectl says about it: a flag error for a value that is not a
@@ -27,7 +23,7 @@ export function parseDuration(text: string): number | undefined {
  */
 export function podRunningTimeout(value: string | undefined): number | { flag: string } | { usage: string } {
   if (value === undefined) return 60_000;
-  const ms = parseDuration(value);
+  const ms = tryParseGoDuration(value);
   if (ms === undefined) return { flag: `invalid argument "${value}" for "--pod-running-timeout" flag: time: invalid duration "${value}"` };
   if (ms <= 0) return { usage: '--pod-running-timeout must be higher than zero' };
   return ms;
