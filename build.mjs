@@ -215,8 +215,9 @@ async function main() {
     await utimes(join(staging, entry), startedAt, startedAt);
     for (const file of files.filter((f) => f !== entry)) await rename(join(staging, file), join(dist, file));
     await rename(join(staging, entry), join(dist, entry));
-    // Chunks of earlier builds are no longer referenced.
-    const current = new Set(files);
+    // Chunks of earlier builds are no longer referenced. The proxy's netlink helper is compiled by the proxy itself
+    // (src/proxy/nfnl-helper.ts), not by a build: it stays.
+    const current = new Set([...files, 'nfnl-send']);
     for (const file of await readdir(dist)) {
       if (current.has(file)) continue;
       const info = await stat(join(dist, file)).catch(() => undefined);

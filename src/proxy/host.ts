@@ -14,7 +14,7 @@ export class CommandNotFoundError extends Error {
 
 export interface RunOptions {
   /** Written to the command's stdin. */
-  input?: string;
+  input?: string | Buffer;
   timeoutMs?: number;
 }
 

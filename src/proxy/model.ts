@@ -5,6 +5,9 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
+const NONE: readonly string[] = Object.freeze([]);
+const orNone = (list: readonly string[]) => (list.length ? list : NONE);
+
 export interface ServicePortInfo {
   /** Upstream's ServicePortName string: "namespace/name:port", or "namespace/name" for an unnamed port. */
   name: string;
@@ -16,10 +19,10 @@ export interface ServicePortInfo {
   port: number;
   /** 0 when the port has none. */
   nodePort: number;
-  externalIPs: string[];
+  externalIPs: readonly string[];
   /** status.loadBalancer.ingress IPs in VIP mode. */
-  loadBalancerVIPs: string[];
-  loadBalancerSourceRanges: string[];
+  loadBalancerVIPs: readonly string[];
+  loadBalancerSourceRanges: readonly string[];
   /** 0 when the Service needs no health check. */
   healthCheckNodePort: number;
   sessionAffinityClientIP: boolean;
@@ -110,6 +113,9 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
     .filter((ing) => ing.ip && (ing.ipMode === undefined || ing.ipMode === 'VIP'))
     .map((ing) => ing.ip!)
     .filter(isIPv4);
+  // Computed once for all ports; most Services have none of these, and share one empty list (every port is kept).
+  const externalIPs = orNone((spec.externalIPs ?? []).filter(isIPv4));
+  const sourceRanges = orNone((spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(isIPv4CIDR));
   return (spec.ports ?? []).map((port) => ({
     name: portNameString(serviceKey, port),
     serviceKey,
@@ -118,9 +124,9 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
     clusterIP,
     port: port.port,
     nodePort: port.nodePort ?? 0,
-    externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
-    loadBalancerVIPs,
-    loadBalancerSourceRanges: (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(isIPv4CIDR),
+    externalIPs,
+    loadBalancerVIPs: orNone(loadBalancerVIPs),
+    loadBalancerSourceRanges: sourceRanges,
     healthCheckNodePort: needsHealthCheck ? (spec.healthCheckNodePort ?? 0) : 0,
     sessionAffinityClientIP: affinity,
     stickyMaxAgeSeconds: affinity ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ServiceSpec } from 'kubernetes-types/core/v1.d.ts';
 import { service, slice, type EndpointSpec } from './fixtures.testutil.ts';
 import { serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
-import { elementText, hashAndTruncate, nftBaseScript, nftServicePort, type NftContext } from './nft-rules.ts';
+import { elementText, groupElements, hashAndTruncate, nftBaseScript, nftServicePort, type NftContext } from './nft-rules.ts';
 
 const ctx: NftContext = {
   clusterCIDR: '10.0.0.0/8',
@@ -21,7 +21,7 @@ function portFor(ns: string, name: string, spec: ServiceSpec, eps: readonly Endp
   return nftServicePort(svc, endpoints, opts.ctx ?? ctx);
 }
 
-const elements = (p: ReturnType<typeof portFor>) => p.elements.map((e) => `${e.container} { ${elementText(e)} }`);
+const elements = (p: ReturnType<typeof portFor>) => [...p.elements, ...p.endpointGroups.flatMap(groupElements)].map((e) => `${e.container} { ${elementText(e)} }`);
 
 describe('nftables rules', () => {
   it('names chains as upstream: 8 base32 characters of the sha256 of "ns/svc/proto/port"', () => {
@@ -37,10 +37,10 @@ describe('nftables rules', () => {
     assert.deepEqual(elements(p), [
       'cluster-ips { 172.30.0.41 }',
       'service-ips { 172.30.0.41 . tcp . 80 : goto pick-cluster-tcp-2 }',
-      'tcp-service-endpoints { 172.30.0.41 . 80 . 0 : 10.180.0.1 . 80 }',
-      'tcp-service-endpoints { 172.30.0.41 . 80 . 1 : 10.180.0.2 . 80 }',
       'hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }',
       'hairpin-endpoints { 10.180.0.2 . 10.180.0.2 }',
+      'tcp-service-endpoints { 172.30.0.41 . 80 . 0 : 10.180.0.1 . 80 }',
+      'tcp-service-endpoints { 172.30.0.41 . 80 . 1 : 10.180.0.2 . 80 }',
     ]);
     // Upstream's service chain masquerade (off-cluster clients) and spread, shared by every port with two endpoints.
     assert.deepEqual(Object.fromEntries(p.picks), {
@@ -58,14 +58,14 @@ describe('nftables rules', () => {
     assert.deepEqual(elements(q), [
       'cluster-ips { 172.30.0.43 }',
       'service-ips { 172.30.0.43 . udp . 53 : goto pick-cluster-udp-1 }',
-      'udp-service-endpoints { 172.30.0.43 . 53 . 0 : 10.180.0.7 . 5353 }',
       'service-ips { 192.168.99.33 . udp . 53 : goto pick-external-udp-2 }',
+      'service-nodeports { udp . 30053 : goto pick-nodeport-udp-2 }',
+      'hairpin-endpoints { 10.180.0.7 . 10.180.0.7 }',
+      'udp-service-endpoints { 172.30.0.43 . 53 . 0 : 10.180.0.7 . 5353 }',
       'udp-service-endpoints { 192.168.99.33 . 53 . 0 : 10.180.0.7 . 5353 }',
       'udp-service-endpoints { 192.168.99.33 . 53 . 1 : 10.180.0.8 . 5353 }',
-      'service-nodeports { udp . 30053 : goto pick-nodeport-udp-2 }',
       'udp-nodeport-endpoints { 30053 . 0 : 10.180.0.7 . 5353 }',
       'udp-nodeport-endpoints { 30053 . 1 : 10.180.0.8 . 5353 }',
-      'hairpin-endpoints { 10.180.0.7 . 10.180.0.7 }',
     ]);
     assert.deepEqual(q.picks.get('pick-nodeport-udp-2'), ['jump mark-for-masquerade', 'meta l4proto udp dnat ip to udp dport . numgen random mod 2 map @udp-nodeport-endpoints']);
     assert.deepEqual(q.picks.get('pick-external-udp-2'), ['jump mark-for-masquerade', 'meta l4proto udp dnat ip to ip daddr . udp dport . numgen random mod 2 map @udp-service-endpoints']);

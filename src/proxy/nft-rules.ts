@@ -59,7 +59,11 @@ export const ENDPOINT_MAPS = [
   'udp-nodeport-endpoints',
   'sctp-nodeport-endpoints',
 ] as const;
-type EndpointMap = (typeof ENDPOINT_MAPS)[number];
+export type EndpointMap = (typeof ENDPOINT_MAPS)[number];
+
+export function isEndpointMap(c: ElementContainer): c is EndpointMap {
+  return c.endsWith('-endpoints') && c !== HAIRPIN_SET;
+}
 
 export function endpointMap(kind: PickKind, protocol: string): EndpointMap {
   return `${protocol.toLowerCase()}-${kind === 'nodeport' ? 'nodeport' : 'service'}-endpoints` as EndpointMap;
@@ -101,15 +105,40 @@ export interface NftElement {
   value: string;
 }
 
+/**
+ * A pick-layout port's endpoints in one endpoint map, kept as one group rather than an element each (a full sync of
+ * 10,000 Services holds 100,000 of them): the elements "PREFIX . i : VALUES[i]" for every index i.
+ */
+export interface NftEndpointGroup {
+  container: EndpointMap;
+  /** The key before the index: "ADDRESS . PORT", or "NODEPORT". */
+  prefix: string;
+  /** The endpoints' addresses and ports by index. */
+  ips: readonly string[];
+  ports: readonly number[];
+}
+
+/** The key of a group's element at `index`. */
+export function groupKey(g: NftEndpointGroup, index: number): string {
+  return `${g.prefix} . ${index}`;
+}
+
+/** A group's elements, one by one (for text and tests). */
+export function groupElements(g: NftEndpointGroup): NftElement[] {
+  return g.ips.map((ip, i) => ({ container: g.container, key: groupKey(g, i), value: ` : ${ip} . ${g.ports[i]}` }));
+}
+
 export interface NftServicePort {
   svc: ServicePortInfo;
   /** The port's chains in write order, each with its rules (the text after `add rule ip kube-proxy CHAIN `). */
-  chains: Map<string, string[]>;
+  chains: ReadonlyMap<string, string[]>;
   /** Affinity sets by name, with their timeout in seconds. */
-  affinitySets: Map<string, number>;
+  affinitySets: ReadonlyMap<string, number>;
   elements: NftElement[];
+  /** Its endpoints in the pick layout's endpoint maps. */
+  endpointGroups: NftEndpointGroup[];
   /** Shared pick chains the elements lead to (pick layout), by name, with their rules. */
-  picks: Map<string, string[]>;
+  picks: ReadonlyMap<string, readonly string[]>;
   /** The chains' commands (add, flush, rules), joined once: what a sync writing this port sends. */
   text: string;
   ruleCount: number;
@@ -288,7 +317,7 @@ export function nftServicePort(svc: ServicePortInfo, endpoints: readonly Endpoin
     for (const r of rules) text.push(`add rule ${T} ${chain} ${r}`);
     ruleCount += rules.length;
   }
-  return { svc, chains: ordered, affinitySets, elements, picks: new Map(), text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
+  return { svc, chains: ordered, affinitySets, elements, endpointGroups: [], picks: new Map(), text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
 }
 
 /** Ports the pick layout serves: every one without per-client state, Local external policy or source ranges. */
@@ -325,21 +354,45 @@ interface PickInputs {
   externalVerdict: string;
 }
 
+const NO_CHAINS: ReadonlyMap<string, string[]> = new Map();
+const NO_SETS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * What every pick-layout port holds is shared where it can be: a full sync of 10,000 Services keeps all of them, and
+ * what it keeps, the garbage collector copies. Per context: the pick-chain maps (by their chains' names) and the
+ * dispatch values (by chain).
+ */
+interface PickShared {
+  picks: Map<string, ReadonlyMap<string, readonly string[]>>;
+  gotos: Map<string, string>;
+}
+const pickShared = new WeakMap<NftContext, PickShared>();
+
+/** Fields joined into one key: join makes one flat string, a template a tree of pieces kept alive with the key. */
+function joinFields(...fields: (string | number)[]): string {
+  return fields.join(' . ');
+}
+
 /** A port in the pick layout: elements only (dispatch, endpoints, hairpin pairs), and the pick chains they lead to. */
 function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftContext, totalEndpoints: number): NftServicePort {
+  let shared = pickShared.get(ctx);
+  if (!shared) pickShared.set(ctx, (shared = { picks: new Map(), gotos: new Map() }));
   const proto = svc.protocol.toLowerCase();
   const comment = ` comment "${svc.name}"`;
   const elements: NftElement[] = [];
-  const picks = new Map<string, string[]>();
+  const endpointGroups: NftEndpointGroup[] = [];
+  const chains: { kind: PickKind; n: number; name: string }[] = [];
   const add = (container: ElementContainer, key: string, value = '') => elements.push({ container, key, value });
   const pick = (kind: PickKind, eps: readonly EndpointInfo[], keyPrefix: string, dispatchMap: ElementContainer, dispatchKey: string) => {
     const chain = pickChainName(kind, proto, eps.length);
-    if (!picks.has(chain)) picks.set(chain, pickChainRules(kind, proto, eps.length, ctx));
-    add(dispatchMap, dispatchKey, ` : goto ${chain}`);
-    eps.forEach((ep, i) => add(endpointMap(kind, proto), `${keyPrefix} . ${i}`, ` : ${ep.ip} . ${ep.port}`));
+    chains.push({ kind, n: eps.length, name: chain });
+    let verdict = shared.gotos.get(chain);
+    if (verdict === undefined) shared.gotos.set(chain, (verdict = ` : goto ${chain}`));
+    add(dispatchMap, dispatchKey, verdict);
+    endpointGroups.push({ container: endpointMap(kind, proto), prefix: keyPrefix, ips: eps.map((ep) => ep.ip), ports: eps.map((ep) => ep.port) });
   };
-  const ipKey = (ip: string) => `${ip} . ${proto} . ${svc.port}`;
-  const endpointKey = (ip: string) => `${ip} . ${svc.port}`;
+  const ipKey = (ip: string) => joinFields(ip, proto, svc.port);
+  const endpointKey = (ip: string) => joinFields(ip, svc.port);
   const external = inputs.clusterEndpoints;
 
   add(CLUSTER_IPS_SET, svc.clusterIP);
@@ -353,14 +406,17 @@ function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftConte
     else add(NO_ENDPOINT_SERVICES_MAP, ipKey(ip), `${comment} : ${inputs.externalVerdict || 'drop'}`);
   }
   if (svc.nodePort !== 0) {
-    const key = `${proto} . ${svc.nodePort}`;
+    const key = joinFields(proto, svc.nodePort);
     if (inputs.hasEndpoints && external.length > 0) pick('nodeport', external, String(svc.nodePort), SERVICE_NODEPORTS_MAP, key);
     else add(NO_ENDPOINT_NODEPORTS_MAP, key, `${comment} : ${inputs.externalVerdict || 'drop'}`);
   }
   // Only this node's endpoints (and those of no known node) can reach themselves through its rules: another node's
   // pod has its own node DNAT its ClusterIP traffic, and the external paths masquerade every client anyway.
-  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') add(HAIRPIN_SET, `${ep.ip} . ${ep.ip}`);
-  return { svc, chains: new Map(), affinitySets: new Map(), elements, picks, text: '', ruleCount: 0, totalEndpoints };
+  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') add(HAIRPIN_SET, joinFields(ep.ip, ep.ip));
+  const picksKey = chains.map((c) => c.name).join(',');
+  let picks = shared.picks.get(picksKey);
+  if (!picks) shared.picks.set(picksKey, (picks = new Map(chains.map((c) => [c.name, pickChainRules(c.kind, proto, c.n, ctx)]))));
+  return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: elements.slice(), endpointGroups: endpointGroups.slice(), picks, text: '', ruleCount: 0, totalEndpoints };
 }
 
 /** `add set` for an affinity set (idempotent while the timeout stays the same). */

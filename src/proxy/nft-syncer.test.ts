@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../log.ts';
 import { service, slice } from './fixtures.testutil.ts';
 import type { Nftables } from './nft.ts';
+import { batchOpsText, type NftBatchOp } from './nft-netlink.ts';
 import { nftEndpointNames, nftServicePortChains } from './nft-rules.ts';
 import { NftSyncer } from './nft-syncer.ts';
 
@@ -14,6 +15,10 @@ class RecordingNftables implements Nftables {
   async run(script: string): Promise<void> {
     if (this.fail) throw new Error('nft failed');
     this.scripts.push(script);
+  }
+  async apply(script: string, ops: readonly NftBatchOp[]): Promise<number> {
+    await this.run(script + batchOpsText(ops).map((l) => `${l}\n`).join(''));
+    return 1;
   }
   async listChains(): Promise<string[]> {
     return ['service-OLD00000-gone/svc/tcp/p80'];

@@ -12,19 +12,23 @@ import { StaleUDPCleaner, type Conntrack } from './conntrack.ts';
 import { servicePortKey } from './model.ts';
 import { ServiceTracker, type ServiceInputs } from './tracker.ts';
 import type { Nftables } from './nft.ts';
+import type { NftBatchOp } from './nft-netlink.ts';
 import {
   affinitySetLine,
   ELEMENT_CONTAINERS,
-  elementText,
+  ENDPOINT_MAPS,
+  groupKey,
+  isEndpointMap,
   isAffinitySet,
   isNftServiceChain,
-  isSetContainer,
   nftBaseScript,
   nftServicePort,
   T,
   type ElementContainer,
+  type EndpointMap,
   type NftContext,
   type NftElement,
+  type NftEndpointGroup,
   type NftServicePort,
 } from './nft-rules.ts';
 import type { SyncResult } from './syncer.ts';
@@ -55,23 +59,17 @@ export interface NftSyncerOptions {
 
 /** Desired elements: value by key, per container. */
 type Elements = Map<ElementContainer, Map<string, string>>;
-/** Per container, the keys a sync touched and their value before it (undefined: absent). */
-type Touched = Map<ElementContainer, Map<string, string | undefined>>;
-
-/** Elements per `add element` command: one command per element would cost nft far more parsing. */
-const ELEMENTS_PER_COMMAND = 2000;
+/** Per container, the keys (or endpoint-group prefixes) a sync touched and their value before it (undefined: absent). */
+interface Touched {
+  elements: Map<ElementContainer, Map<string, string | undefined>>;
+  groups: Map<EndpointMap, Map<string, NftEndpointGroup | undefined>>;
+}
 
 /** Records a key's value before this sync changed it (only the first time). */
-function noteTouched(touched: Touched, container: ElementContainer, key: string, value: string | undefined): void {
+function noteTouched<C, V>(touched: Map<C, Map<string, V | undefined>>, container: C, key: string, value: V | undefined): void {
   let keys = touched.get(container);
   if (!keys) touched.set(container, (keys = new Map()));
   if (!keys.has(key)) keys.set(key, value);
-}
-
-function batch(lines: string[], verb: 'add' | 'delete', container: string, items: readonly string[]): void {
-  for (let i = 0; i < items.length; i += ELEMENTS_PER_COMMAND) {
-    lines.push(`${verb} element ${T} ${container} { ${items.slice(i, i + ELEMENTS_PER_COMMAND).join(', ')} }`);
-  }
 }
 
 function hasChains(ports: ReadonlyMap<string, NftServicePort> | undefined): boolean {
@@ -98,6 +96,10 @@ export class NftSyncer {
   readonly #elements: Elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map()]));
   /** Ports beyond the first wanting the same element ("container key"): hairpin pairs are shared. */
   readonly #extraRefs = new Map<string, number>();
+  /** The endpoint groups every pick-layout port wants, by endpoint map and prefix. */
+  readonly #groups = new Map<EndpointMap, Map<string, NftEndpointGroup>>(ENDPOINT_MAPS.map((m) => [m, new Map()]));
+  /** Ports beyond the first wanting the same group ("container prefix": two Services sharing an external IP). */
+  readonly #groupExtraRefs = new Map<string, number>();
   /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
   #elementsKnown = false;
   /** Shared pick chains the kernel holds with their current rules (undefined: unknown). */
@@ -166,23 +168,19 @@ export class NftSyncer {
     const start = performance.now();
     const full = this.#needFullSync;
     let saveMs = 0;
-    if (!this.#knownChains || !this.#knownSets) {
-      const t = performance.now();
-      const [chains, sets] = await Promise.all([this.#opts.nftables.listChains(), this.#opts.nftables.listSets()]);
-      this.#knownChains = new Set(chains.filter(isNftServiceChain));
-      this.#knownSets = new Map(sets.filter(isAffinitySet).map((s) => [s, -1]));
-      saveMs = performance.now() - t;
-    }
     const staleDeleteMs = await this.#deleteStaleChains();
-    const computeStart = performance.now();
+    // What chains and sets exist is read (when unknown) while the ports are computed: nft runs on another core.
+    const listing = !this.#knownChains || !this.#knownSets ? Promise.all([this.#opts.nftables.listChains(), this.#opts.nftables.listSets()]) : undefined;
+    listing?.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+    let computeStart = performance.now();
 
     const ctx = this.#context();
     const dirty = this.#tracker.takeChanged();
     const changed: NftServicePort[] = [];
     const previous = new Map<string, Map<string, NftServicePort> | undefined>();
     // A full sync refills every container: no need to note what changed.
-    const touched: Touched | undefined = full ? undefined : new Map();
-    const newPicks = new Map<string, string[]>();
+    const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map() };
+    const newPicks = new Map<string, readonly string[]>();
     let pickPortsWritten = 0;
     for (const key of dirty) {
       const old = this.#ports.get(key);
@@ -191,6 +189,7 @@ export class NftSyncer {
       for (const p of old?.values() ?? []) {
         this.#totalEndpoints -= p.totalEndpoints;
         for (const e of p.elements) this.#release(e, touched);
+        for (const g of p.endpointGroups) this.#releaseGroup(g, touched);
       }
       const input = this.#inputs(key);
       const next = new Map<string, NftServicePort>();
@@ -200,6 +199,7 @@ export class NftSyncer {
         next.set(portKey, port);
         this.#totalEndpoints += port.totalEndpoints;
         for (const e of port.elements) this.#acquire(e, touched);
+        for (const g of port.endpointGroups) this.#acquireGroup(g, touched);
         for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
         if (port.picks.size) pickPortsWritten++;
         const before = old?.get(portKey);
@@ -213,6 +213,17 @@ export class NftSyncer {
       this.#tracker.prune(key);
     }
 
+    if (listing) {
+      const t = performance.now();
+      const [chains, sets] = await listing;
+      this.#knownChains = new Set(chains.filter(isNftServiceChain));
+      this.#knownSets = new Map(sets.filter(isAffinitySet).map((s) => [s, -1]));
+      saveMs = performance.now() - t;
+      computeStart += saveMs;
+    }
+    const knownChains = this.#knownChains!;
+    const knownSets = this.#knownSets!;
+
     // What the kernel should hold once this sync is done.
     // Pick chains to write: every one in use on a full sync (or when unknown), else those first used now.
     const picksKnown = !full && this.#picks !== undefined;
@@ -223,7 +234,7 @@ export class NftSyncer {
     if (lookAtAll) for (const ports of this.#ports.values()) for (const p of ports.values()) all.push(p);
     const activeChains = new Set<string>();
     const activeSets = new Map<string, number>();
-    const allPicks = new Map<string, string[]>();
+    const allPicks = new Map<string, readonly string[]>();
     if (lookAtAll) {
       this.#portsWithChains = [];
       for (const p of all) {
@@ -266,19 +277,22 @@ export class NftSyncer {
       natRules += rules.length;
       natChains++;
     }
-    // Elements are diffed against what the kernel holds (upstream's nftElementStorage); flushed and refilled only
-    // when that is unknown, so a resync never empties the dispatch maps.
-    lines.push(...(touched && this.#elementsKnown ? this.#elementDiffLines(touched) : this.#elementRefillLines()));
-    const stale = [...this.#knownChains].filter((c) => !activeChains.has(c) && !this.#staleChains.has(c));
-    for (const chain of stale) lines.push(`flush chain ${T} ${chain}`);
-    const staleSets = [...this.#knownSets.keys()].filter((s) => !activeSets.has(s));
-    for (const set of staleSets) lines.push(`delete set ${T} ${set}`);
-    if (lines.length) scripts.push(lines);
+    // The last transaction switches the elements over (written as netlink messages where nft.ts can): elements are
+    // diffed against what the kernel holds (upstream's nftElementStorage), flushed and refilled only when that is
+    // unknown, so a resync never empties the dispatch maps; then chains and sets no longer used are let go.
+    const ops = touched && this.#elementsKnown ? this.#elementDiffOps(touched) : this.#elementRefillOps();
+    const stale = [...knownChains].filter((c) => !activeChains.has(c) && !this.#staleChains.has(c));
+    for (const chain of stale) ops.push({ op: 'flush chain', chain });
+    const staleSets = [...knownSets.keys()].filter((s) => !activeSets.has(s));
+    for (const set of staleSets) ops.push({ op: 'delete set', set });
     const texts = scripts.map((l) => `${l.join('\n')}\n`);
+    const last = lines.length ? `${lines.join('\n')}\n` : '';
     const computed = performance.now();
 
+    let transactions = texts.length;
     try {
       for (const text of texts) await this.#opts.nftables.run(text);
+      if (last || ops.length) transactions += await this.#opts.nftables.apply(last, ops);
     } catch (err) {
       // What the kernel holds is unknown now: rewrite everything next time, looking again at what exists.
       this.#needFullSync = true;
@@ -317,15 +331,15 @@ export class NftSyncer {
       natRules,
       natChains,
       staleChains: stale.length,
-      transactions: texts.length,
-      bytes: texts.reduce((n, t) => n + t.length, 0),
+      transactions,
+      bytes: texts.reduce((n, t) => n + t.length, last.length),
     };
   }
 
   #acquire(e: NftElement, touched: Touched | undefined): void {
     const container = this.#elements.get(e.container)!;
     const have = container.get(e.key);
-    if (touched) noteTouched(touched, e.container, e.key, have);
+    if (touched) noteTouched(touched.elements, e.container, e.key, have);
     if (have !== undefined) {
       const ref = `${e.container} ${e.key}`;
       this.#extraRefs.set(ref, (this.#extraRefs.get(ref) ?? 0) + 1);
@@ -336,7 +350,7 @@ export class NftSyncer {
   #release(e: NftElement, touched: Touched | undefined): void {
     const container = this.#elements.get(e.container)!;
     const have = container.get(e.key);
-    if (touched) noteTouched(touched, e.container, e.key, have);
+    if (touched) noteTouched(touched.elements, e.container, e.key, have);
     if (have === undefined) return;
     const ref = `${e.container} ${e.key}`;
     const extra = this.#extraRefs.get(ref);
@@ -345,40 +359,76 @@ export class NftSyncer {
     else this.#extraRefs.set(ref, extra - 1);
   }
 
-  /** Every container flushed and refilled: for when what the kernel holds is unknown. */
-  #elementRefillLines(): string[] {
-    const lines: string[] = [];
-    for (const container of ELEMENT_CONTAINERS) {
-      lines.push(`flush ${isSetContainer(container) ? 'set' : 'map'} ${T} ${container}`);
-      const items: string[] = [];
-      for (const [key, value] of this.#elements.get(container)!) items.push(elementText({ container, key, value }));
-      batch(lines, 'add', container, items);
+  #acquireGroup(g: NftEndpointGroup, touched: Touched | undefined): void {
+    const groups = this.#groups.get(g.container)!;
+    const have = groups.get(g.prefix);
+    if (touched) noteTouched(touched.groups, g.container, g.prefix, have);
+    if (have !== undefined) {
+      const ref = `${g.container} ${g.prefix}`;
+      this.#groupExtraRefs.set(ref, (this.#groupExtraRefs.get(ref) ?? 0) + 1);
     }
-    return lines;
+    groups.set(g.prefix, g);
+  }
+
+  #releaseGroup(g: NftEndpointGroup, touched: Touched | undefined): void {
+    const groups = this.#groups.get(g.container)!;
+    const have = groups.get(g.prefix);
+    if (touched) noteTouched(touched.groups, g.container, g.prefix, have);
+    if (have === undefined) return;
+    const ref = `${g.container} ${g.prefix}`;
+    const extra = this.#groupExtraRefs.get(ref);
+    if (extra === undefined) groups.delete(g.prefix);
+    else if (extra <= 1) this.#groupExtraRefs.delete(ref);
+    else this.#groupExtraRefs.set(ref, extra - 1);
+  }
+
+  /** Every container flushed and refilled: for when what the kernel holds is unknown. */
+  #elementRefillOps(): NftBatchOp[] {
+    const ops: NftBatchOp[] = [];
+    for (const container of ELEMENT_CONTAINERS) {
+      ops.push({ op: 'flush', container });
+      const elements = this.#elements.get(container)!;
+      if (elements.size) ops.push({ op: 'add', container, elements: [...elements] });
+      const groups = isEndpointMap(container) ? this.#groups.get(container)! : undefined;
+      if (isEndpointMap(container) && groups?.size) ops.push({ op: 'add groups', container, groups: [...groups.values()] });
+    }
+    return ops;
   }
 
   /**
-   * The element commands for the keys this sync touched. A changed value is deleted and added again, as upstream
-   * does: nft refuses to add a key that exists.
+   * The element ops for the keys this sync touched. A changed value is deleted and added again, as upstream does:
+   * nft refuses to add a key that exists.
    */
-  #elementDiffLines(touched: Touched): string[] {
-    const lines: string[] = [];
+  #elementDiffOps(touched: Touched): NftBatchOp[] {
+    const ops: NftBatchOp[] = [];
     for (const container of ELEMENT_CONTAINERS) {
-      const keys = touched.get(container);
-      if (!keys) continue;
+      const remove: [string, string][] = [];
+      const add: [string, string][] = [];
       const now = this.#elements.get(container)!;
-      const remove: string[] = [];
-      const add: string[] = [];
-      for (const [key, before] of keys) {
+      for (const [key, before] of touched.elements.get(container) ?? []) {
         const after = now.get(key);
         if (before === after) continue;
-        if (before !== undefined) remove.push(key);
-        if (after !== undefined) add.push(elementText({ container, key, value: after }));
+        if (before !== undefined) remove.push([key, before]);
+        if (after !== undefined) add.push([key, after]);
       }
-      batch(lines, 'delete', container, remove);
-      batch(lines, 'add', container, add);
+      // A group's elements by index: only the indices whose endpoint differs.
+      const groupsNow = isEndpointMap(container) ? this.#groups.get(container)! : undefined;
+      for (const [prefix, before] of (isEndpointMap(container) && touched.groups.get(container)) || []) {
+        const after = groupsNow!.get(prefix);
+        const n = Math.max(before?.ips.length ?? 0, after?.ips.length ?? 0);
+        for (let i = 0; i < n; i++) {
+          const inBefore = before !== undefined && i < before.ips.length;
+          const inAfter = after !== undefined && i < after.ips.length;
+          if (inBefore && inAfter && before.ips[i] === after.ips[i] && before.ports[i] === after.ports[i]) continue;
+          const key = groupKey((after ?? before)!, i);
+          if (inBefore) remove.push([key, '']);
+          if (inAfter) add.push([key, ` : ${after.ips[i]} . ${after.ports[i]}`]);
+        }
+      }
+      if (remove.length) ops.push({ op: 'delete', container, elements: remove });
+      if (add.length) ops.push({ op: 'add', container, elements: add });
     }
-    return lines;
+    return ops;
   }
 
   /** Deletes the chains flushed at least staleChainDelayMs ago, in a transaction of their own; resolves with its time. */

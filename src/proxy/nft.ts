@@ -1,7 +1,10 @@
 // The seam between the proxy's nftables mode and the kernel: upstream's knftables.Interface, reduced to what the proxy
 // uses. ExecNftables runs the `nft` tool (Debian package nftables), inside a network namespace when given one; every
-// script goes to `nft -f -` on stdin and is one kernel transaction.
+// script goes to `nft -f -` on stdin and is one kernel transaction. Element updates, the bulk of a large sync, go to
+// the kernel as nf_tables netlink messages (nft-netlink.ts) through a small helper compiled from nfnl-send.c.
 import { HostCommands, type CommandResult } from './host.ts';
+import { batchFailure, batchOpsText, encodeBatch, type NftBatchOp } from './nft-netlink.ts';
+import { NetlinkSender, netlinkSender } from './nfnl-helper.ts';
 import { NFT_TABLE } from './nft-rules.ts';
 
 export interface Nftables {
@@ -9,6 +12,11 @@ export interface Nftables {
   readonly netns: string | undefined;
   /** Applies a script (`nft -f -`) atomically. */
   run(script: string): Promise<void>;
+  /**
+   * Applies a script, then the element ops (each part atomic; one transaction when both go as text). Resolves with
+   * the number of transactions it took.
+   */
+  apply(script: string, ops: readonly NftBatchOp[]): Promise<number>;
   /** Names of the chains of our table ([] when it does not exist). */
   listChains(): Promise<string[]>;
   /** Names of the sets of our table ([] when it does not exist). */
@@ -54,16 +62,45 @@ export function namesInListing(listing: string, kind: 'chain' | 'set' | 'map'): 
 export class ExecNftables implements Nftables {
   readonly netns: string | undefined;
   readonly #host: HostCommands;
+  #netlink: NetlinkSender | undefined;
 
-  constructor(opts: { netns?: string | undefined } = {}) {
+  readonly #useNetlink: boolean;
+
+  /** netlink: false writes every element as `nft` text (as when the helper cannot be had). */
+  constructor(opts: { netns?: string | undefined; netlink?: boolean } = {}) {
     this.netns = opts.netns;
     this.#host = new HostCommands(opts.netns);
+    this.#useNetlink = opts.netlink ?? true;
+    // Found (or compiled) now, not in the first sync's time.
+    if (this.#useNetlink) void netlinkSender();
   }
 
   async run(script: string): Promise<void> {
     const result = await this.#host.run('nft', ['-f', '-'], { input: script });
     if (result.code === 0) return;
     throw new NftablesError(`nft -f failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}${quoteErrorLines(script, result.stderr)}`, result);
+  }
+
+  async apply(script: string, ops: readonly NftBatchOp[]): Promise<number> {
+    const sender = ops.length && this.#useNetlink ? await netlinkSender() : null;
+    if (!sender) {
+      await this.run(script + batchOpsText(ops).map((l) => `${l}\n`).join(''));
+      return 1;
+    }
+    // The batch is encoded while nft applies the script.
+    const ran = script ? this.run(script) : Promise.resolve();
+    let batch;
+    try {
+      batch = encodeBatch(ops);
+    } catch (err) {
+      await ran.catch(() => {});
+      throw err;
+    }
+    await ran;
+    this.#netlink ??= new NetlinkSender(sender, this.netns);
+    const failure = batchFailure(batch, await this.#netlink.send(batch.bytes));
+    if (failure) throw new NftablesError(`nf_tables batch failed: ${failure}`);
+    return script ? 2 : 1;
   }
 
   async listChains(): Promise<string[]> {
