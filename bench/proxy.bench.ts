@@ -1,7 +1,9 @@
 // Proxy rule sync: 1,000 and 10,000 ClusterIP Services × 10 endpoints, for each backend in PROXY_BENCH_MODES
-// (default iptables,nftables): applied with iptables-nft-restore or `nft -f` inside a scratch network namespace per
-// run (deleted at the end), timed as compute (rules and restore input / nft script, in this process) and restore
-// (iptables-restore plus the jump-rule checks of a full sync; or nft) separately.
+// (default iptables,nftables): applied with iptables-nft-restore, or `nft -f` and nf_tables netlink batches (map
+// elements, through the nfnl-send helper), inside a scratch network namespace per run (deleted at the end), timed as
+// compute (rules and restore input / nft script and element ops, in this process) and restore (iptables-restore plus
+// the jump-rule checks of a full sync; or nft, encoding the elements and the kernel applying them) separately. The MB
+// column counts restore input / nft text only.
 //   full        the first sync: every chain written into empty tables
 //   resync      a full sync over the same, existing rules
 //   endpoints   one Service's endpoints changed (one pod replaced): a partial sync

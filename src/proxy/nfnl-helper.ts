@@ -124,6 +124,11 @@ export class NetlinkSender {
     });
   }
 
+  /** Starts the helper now if it is not running (send starts it otherwise). */
+  start(): void {
+    this.#start();
+  }
+
   #start(): ChildProcessWithoutNullStreams {
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
     const [file, args] = this.netns ? ['ip', ['netns', 'exec', this.netns, this.path]] : [this.path, []];

@@ -226,7 +226,7 @@ class Writer {
     const n = template.length;
     this.room(n);
     const buf = this.buf;
-    template.copy(buf, at);
+    buf.set(template, at);
     if (littleEndian) buf.writeUInt32LE(index, at + n - 20);
     else buf.writeUInt32BE(index, at + n - 20);
     if (writeIPv4(buf, at + n - 8, ip, 0) !== ip.length || !(port >= 0 && port <= 0xffff)) throw badElement(`${ip} . ${port}`, 'value');

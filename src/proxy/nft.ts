@@ -17,6 +17,8 @@ export interface Nftables {
    * the number of transactions it took.
    */
   apply(script: string, ops: readonly NftBatchOp[]): Promise<number>;
+  /** Gets ready for apply (starts the netlink helper) while the caller computes what to apply. */
+  prepare?(): void;
   /** Names of the chains of our table ([] when it does not exist). */
   listChains(): Promise<string[]>;
   /** Names of the sets of our table ([] when it does not exist). */
@@ -79,6 +81,13 @@ export class ExecNftables implements Nftables {
     const result = await this.#host.run('nft', ['-f', '-'], { input: script });
     if (result.code === 0) return;
     throw new NftablesError(`nft -f failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}${quoteErrorLines(script, result.stderr)}`, result);
+  }
+
+  prepare(): void {
+    if (!this.#useNetlink || this.#netlink) return;
+    void netlinkSender().then((path) => {
+      if (path && !this.#netlink) (this.#netlink = new NetlinkSender(path, this.netns)).start();
+    });
   }
 
   async apply(script: string, ops: readonly NftBatchOp[]): Promise<number> {
