@@ -371,6 +371,7 @@ export class NodeLifecycleController implements Controller {
       current = nodeCondition(next, 'Ready');
       if (!sameCondition(current, observed)) {
         await this.client.updateStatus(NODES, '', next as KubeObject, { fieldManager: 'kube-controller-manager' });
+        this.logger.info("node hasn't been updated: conditions set Unknown", { node: name, silentMs: now - health.probeTimestamp, gracePeriodMs: gracePeriod });
         const updated: NodeHealth = { status, probeTimestamp: health.probeTimestamp, readyTransitionTimestamp: Date.now() };
         if (lease) updated.lease = lease;
         this.#health.set(name, updated);

@@ -87,7 +87,7 @@ interface Layout {
   data?: readonly Field[] | 'verdict';
 }
 
-export function containerLayout(c: ElementContainer): Layout {
+function containerLayout(c: ElementContainer): Layout {
   if (c === 'cluster-ips') return { key: ['ip'] };
   if (c === 'hairpin-endpoints') return { key: ['ip', 'ip'] };
   if (c.endsWith('-service-endpoints')) return { key: ['ip', 'port', 'index'], data: ['ip', 'port'] };
@@ -164,13 +164,19 @@ class Writer {
     this.pos += 4;
     this.end(at);
   }
-  /**
-   * A key or value: attribute `type` holding NFTA_DATA_VALUE with the fields read from text[from…] (" . " between
-   * them, as the syncer writes them), each in a 4-byte slot. Scanned by hand: a full sync writes ~150,000 of these.
-   */
+  /** A key or value: attribute `type` holding NFTA_DATA_VALUE with the fields read from text[from…]. */
   fields(type: number, layout: readonly Field[], text: string, from: number, what: string): void {
     const outer = this.begin(type);
     const at = this.begin(NFTA_DATA_VALUE);
+    this.slots(layout, text, from, what);
+    this.end(at);
+    this.end(outer);
+  }
+  /**
+   * The fields read from text[from…] (" . " between them, as the syncer writes them), each in a 4-byte slot. Scanned
+   * by hand: a full sync writes ~150,000 of these.
+   */
+  slots(layout: readonly Field[], text: string, from: number, what: string): void {
     this.room(layout.length * 4);
     const buf = this.buf;
     let i = from;
@@ -214,8 +220,11 @@ class Writer {
       this.pos += 4;
     }
     if (i !== text.length) throw badElement(text, what);
-    this.end(at);
-    this.end(outer);
+  }
+  zeros(n: number): void {
+    this.room(n);
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
   }
   /**
    * An endpoint group's element at `index`: a copy of the group's template (every attribute header and the key's
@@ -261,24 +270,14 @@ function groupTemplate(fields: readonly Field[], prefix: string): Buffer {
   w.pos = 0;
   const at = w.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
   const key = w.begin(NFTA_SET_ELEM_KEY | NLA_F_NESTED);
-  const keyValue = w.pos;
-  w.fields(NFTA_DATA_VALUE, fields, prefix, 0, 'key');
-  // fields() wrote its own VALUE { VALUE { … } } pair: keep the inner fields, under one VALUE with room for the index.
-  const prefixBytes = Buffer.from(w.buf.subarray(keyValue + 8, w.pos));
-  w.pos = keyValue;
-  const value = w.begin(NFTA_DATA_VALUE);
-  w.room(prefixBytes.length + 4);
-  prefixBytes.copy(w.buf, w.pos);
-  w.pos += prefixBytes.length;
-  w.buf.writeUInt32LE(0, w.pos);
-  w.pos += 4;
-  w.end(value);
+  const keyValue = w.begin(NFTA_DATA_VALUE);
+  w.slots(fields, prefix, 0, 'key');
+  w.zeros(4);
+  w.end(keyValue);
   w.end(key);
   const data = w.begin(NFTA_SET_ELEM_DATA | NLA_F_NESTED);
   const dataValue = w.begin(NFTA_DATA_VALUE);
-  w.room(8);
-  w.buf.fill(0, w.pos, w.pos + 8);
-  w.pos += 8;
+  w.zeros(8);
   w.end(dataValue);
   w.end(data);
   w.end(at);
@@ -393,43 +392,43 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
       w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
       w.string(NFTA_SET_ELEM_LIST_SET, o.container);
       finish(at);
-    } else if (o.op === 'add groups') {
-      const prefixFields = containerLayout(o.container).key.slice(0, -1);
+    } else {
+      // Element lists: a message holds as many as fit, the next one the rest.
+      const type = o.op === 'delete' ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
       let at = -1;
       let list = 0;
-      for (const g of o.groups) {
-        const template = groupTemplate(prefixFields, g.prefix);
-        for (let i = 0; i < g.ips.length; i++) {
-          if (at < 0) {
-            at = nft(NFT_MSG_NEWSETELEM, o, NLM_F_CREATE);
-            w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
-            w.string(NFTA_SET_ELEM_LIST_SET, o.container);
-            list = w.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+      const open = () => {
+        if (at >= 0) return;
+        at = nft(type, o, type === NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+        w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+        w.string(NFTA_SET_ELEM_LIST_SET, o.container);
+        list = w.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+      };
+      const closeIfFull = () => {
+        if (w.pos - list < MAX_ELEMENTS_BYTES) return;
+        w.end(list);
+        finish(at);
+        at = -1;
+      };
+      if (o.op === 'add groups') {
+        const prefixFields = containerLayout(o.container).key.slice(0, -1);
+        for (const g of o.groups) {
+          const template = groupTemplate(prefixFields, g.prefix);
+          for (let i = 0; i < g.ips.length; i++) {
+            open();
+            w.groupElement(template, i, g.ips[i]!, g.ports[i]!);
+            closeIfFull();
           }
-          w.groupElement(template, i, g.ips[i]!, g.ports[i]!);
-          if (w.pos - list >= MAX_ELEMENTS_BYTES) {
-            w.end(list);
-            finish(at);
-            at = -1;
-          }
+        }
+      } else {
+        const layout = containerLayout(o.container);
+        for (const [key, value] of o.elements) {
+          open();
+          writeElement(w, layout, key, o.op === 'add' ? value : undefined);
+          closeIfFull();
         }
       }
       if (at >= 0) {
-        w.end(list);
-        finish(at);
-      }
-    } else {
-      const layout = containerLayout(o.container);
-      const add = o.op === 'add';
-      for (let i = 0; i < o.elements.length; ) {
-        const at = nft(add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, o, add ? NLM_F_CREATE : 0);
-        w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
-        w.string(NFTA_SET_ELEM_LIST_SET, o.container);
-        const list = w.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
-        do {
-          const [key, value] = o.elements[i++]!;
-          writeElement(w, layout, key, add ? value : undefined);
-        } while (i < o.elements.length && w.pos - list < MAX_ELEMENTS_BYTES);
         w.end(list);
         finish(at);
       }

@@ -31,6 +31,14 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
   const json = async <T = any>(args: string[]): Promise<T> => JSON.parse(await ok([...args, '-o', 'json'])) as T;
   const pods = async (selector: string, ns = 'default'): Promise<Pod[]> => (await json<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', selector])).items;
   const running = (p: Pod) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  /** Asserts how many of the pods are running and Ready; the message shows every pod's state and the nodes' health. */
+  const assertRunning = async (list: Pod[], want: number, message = '') => {
+    const got = list.filter(running).length;
+    if (got === want) return;
+    const states = list.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '-'}: ${p.status.phase} ready=${p.status.conditions?.find((c) => c.type === 'Ready')?.status ?? '-'}${p.metadata.deletionTimestamp ? ' deleting' : ''}`);
+    const health = server.output().split('\n').filter((l) => /node-lifecycle|stopped posting/.test(l)).slice(-10);
+    assert.fail(`${message ? `${message}: ` : ''}${got} of ${want} pods running and Ready\n${states.join('\n')}\n${(await ok(['get', 'nodes'])).trim()}\n${health.join('\n')}`);
+  };
   const rolledOut = (name: string, ns = 'default') => ok(['rollout', 'status', `deployment/${name}`, '-n', ns, '--timeout=120s'], 150_000);
 
   before(async () => {
@@ -67,7 +75,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     await ok(['create', 'deployment', 'web', '--image=nginx:1.26', '--replicas=3']);
     await rolledOut('web');
     let web = await pods('app=web');
-    assert.equal(web.filter(running).length, 3);
+    await assertRunning(web, 3);
     for (const p of web) {
       assert.ok(p.spec.nodeName && [CP, ...SIM].includes(p.spec.nodeName), `pod ${p.metadata.name} is bound to a node`);
       assert.match(p.status.podIP ?? '', /^10\.244\.\d+\.\d+$/);
@@ -75,7 +83,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
 
     await ok(['scale', 'deployment', 'web', '--replicas=5']);
     await rolledOut('web');
-    assert.equal((await pods('app=web')).filter(running).length, 5);
+    await assertRunning(await pods('app=web'), 5);
 
     const firstRS = (await json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'rs', '-l', 'app=web'])).items.map((r) => r.metadata.name);
     assert.equal(firstRS.length, 1);
@@ -113,7 +121,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     await rolledOut('web');
     const restarted = await ok(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}']);
     assert.ok(restarted, 'restart stamps the template');
-    assert.equal((await pods('app=web')).filter(running).length, 5);
+    await assertRunning(await pods('app=web'), 5);
   });
 
   void it("lands the tutorial's flannel DaemonSet exactly once on every node, the control plane included", { timeout }, async () => {
@@ -206,7 +214,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     const orphans = await json<{ items: Array<{ metadata: { ownerReferences?: unknown[] } }> }>(['get', 'rs', '-l', 'app=d-or']);
     assert.equal(orphans.items.length, 1);
     assert.equal(orphans.items[0]!.metadata.ownerReferences, undefined, 'the ReplicaSet is orphaned');
-    assert.equal((await pods('app=d-or')).filter(running).length, 2);
+    await assertRunning(await pods('app=d-or'), 2);
   });
 
   void it('deletes a namespace with its content', { timeout }, async () => {
@@ -292,7 +300,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     await eventually('the node cordoned', async () => ((await json(['get', 'node', target])).spec.unschedulable === true ? true : undefined));
     // Evictions are refused while the budget allows no disruption.
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal((await pods('app=guarded')).filter(running).length, 2, 'no guarded pod evicted yet');
+    await assertRunning(await pods('app=guarded'), 2, 'no guarded pod evicted yet');
     await ok(['patch', 'pdb', 'guard', '--type=merge', '-p', '{"spec":{"minAvailable":0}}']);
     const result = await drain;
     assert.equal(result.code, 0, `drain failed:\n${result.stderr}\n${result.stdout}`);
@@ -327,6 +335,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     assert.equal(install.code, 0, `helm install --wait failed:\n${install.stderr}\n${install.stdout}`);
     assert.match(install.stdout, /STATUS: deployed/);
     const deploy = await json(['get', 'deployment', 'demo']);
+    if (deploy.status.availableReplicas !== 1) await assertRunning(await pods('app.kubernetes.io/name=demo'), 1, `helm reported the release deployed; the Deployment's status is ${JSON.stringify(deploy.status)}`);
     assert.equal(deploy.status.availableReplicas, 1);
     assert.ok(readFileSync(join(home, 'demo', 'Chart.yaml'), 'utf8').includes('name: demo'));
   });
