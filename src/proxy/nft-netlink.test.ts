@@ -57,11 +57,13 @@ describe('nf_tables batches', () => {
         { op: 'flush', container: 'hairpin-endpoints' },
         { op: 'add groups', container: 'tcp-service-endpoints', groups: [{ container: 'tcp-service-endpoints', prefix: '10.96.0.1 . 80', ips: ['10.244.0.5', '10.244.0.6'], ports: [8080, 8080] }] },
         { op: 'delete', container: 'service-ips', elements: [['10.96.0.1 . tcp . 80', ' : goto pick-cluster-tcp-2']] },
+        { op: 'add pairs', container: 'hairpin-endpoints', ips: ['10.244.0.5'] },
       ]),
       [
         'flush set ip kube-proxy hairpin-endpoints',
         'add element ip kube-proxy tcp-service-endpoints { 10.96.0.1 . 80 . 0 : 10.244.0.5 . 8080, 10.96.0.1 . 80 . 1 : 10.244.0.6 . 8080 }',
         'delete element ip kube-proxy service-ips { 10.96.0.1 . tcp . 80 }',
+        'add element ip kube-proxy hairpin-endpoints { 10.244.0.5 . 10.244.0.5 }',
       ],
     );
   });

@@ -7,12 +7,14 @@
 // flushes, chain flushes and set deletes. Tables, chains, rules and sets are still created with `nft -f`.
 import { endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { NFT_TABLE, T, groupElements, isSetContainer, type ElementContainer, type EndpointMap, type NftEndpointGroup } from './nft-rules.ts';
+import { NFT_TABLE, T, groupElements, hairpinKey, isSetContainer, type ElementContainer, type EndpointMap, type HAIRPIN_SET, type NftEndpointGroup } from './nft-rules.ts';
 
 /** One operation of the transaction that switches elements over, in the order it is applied. */
 export type NftBatchOp =
   | { op: 'add' | 'delete'; container: ElementContainer; elements: readonly (readonly [key: string, value: string])[] }
   | { op: 'add groups'; container: EndpointMap; groups: readonly NftEndpointGroup[] }
+  /** The hairpin set's "ADDRESS . ADDRESS" elements, by address. */
+  | { op: 'add pairs'; container: typeof HAIRPIN_SET; ips: readonly string[] }
   | { op: 'flush'; container: ElementContainer }
   | { op: 'flush chain'; chain: string }
   | { op: 'delete set'; set: string };
@@ -28,7 +30,10 @@ export function batchOpsText(ops: readonly NftBatchOp[]): string[] {
     else if (o.op === 'flush chain') lines.push(`flush chain ${T} ${o.chain}`);
     else if (o.op === 'delete set') lines.push(`delete set ${T} ${o.set}`);
     else {
-      const items = o.op === 'add groups' ? o.groups.flatMap((g) => groupElements(g).map((e) => `${e.key}${e.value}`)) : o.elements.map(([k, v]) => (o.op === 'add' ? `${k}${v}` : k));
+      const items =
+        o.op === 'add groups' ? o.groups.flatMap((g) => groupElements(g).map((e) => `${e.key}${e.value}`))
+        : o.op === 'add pairs' ? o.ips.map(hairpinKey)
+        : o.elements.map(([k, v]) => (o.op === 'add' ? `${k}${v}` : k));
       const verb = o.op === 'delete' ? 'delete' : 'add';
       for (let i = 0; i < items.length; i += ELEMENTS_PER_COMMAND) {
         lines.push(`${verb} element ${T} ${o.container} { ${items.slice(i, i + ELEMENTS_PER_COMMAND).join(', ')} }`);
@@ -243,7 +248,27 @@ class Writer {
     buf[at + n - 3] = port & 255;
     this.pos += n;
   }
+  /** The element "ip . ip" of a set of address pairs: LIST_ELEM { KEY { VALUE { ip, ip } } }. */
+  pair(ip: string): void {
+    const at = this.pos;
+    this.room(20);
+    const buf = this.buf;
+    for (const [offset, value] of PAIR_HEADERS) this.u16le(value, at + offset);
+    if (writeIPv4(buf, at + 12, ip, 0) !== ip.length) throw badElement(hairpinKey(ip), 'key');
+    buf.copyWithin(at + 16, at + 12, at + 16);
+    this.pos += 20;
+  }
 }
+
+/** The attribute headers of a pair element, as [offset, value]: lengths and types of LIST_ELEM, KEY and VALUE. */
+const PAIR_HEADERS: readonly (readonly [number, number])[] = [
+  [0, 20],
+  [2, NFTA_LIST_ELEM | NLA_F_NESTED],
+  [4, 16],
+  [6, NFTA_SET_ELEM_KEY | NLA_F_NESTED],
+  [8, 12],
+  [10, NFTA_DATA_VALUE],
+];
 
 /** Writes the IPv4 address at text[from…] into buf[slot…slot+3]; returns where it ends, or -1 if it is none. */
 function writeIPv4(buf: Buffer, slot: number, text: string, from: number): number {
@@ -349,6 +374,7 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
   for (const o of ops) {
     if (o.op === 'add' || o.op === 'delete') elements += o.elements.length;
     else if (o.op === 'add groups') for (const g of o.groups) elements += g.ips.length;
+    else if (o.op === 'add pairs') elements += o.ips.length;
   }
   const w = new Writer(65_536 + elements * 56);
   const messages = new Map<number, NftBatchOp>();
@@ -419,6 +445,12 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
             w.groupElement(template, i, g.ips[i]!, g.ports[i]!);
             closeIfFull();
           }
+        }
+      } else if (o.op === 'add pairs') {
+        for (const ip of o.ips) {
+          open();
+          w.pair(ip);
+          closeIfFull();
         }
       } else {
         const layout = containerLayout(o.container);

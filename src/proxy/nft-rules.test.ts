@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ServiceSpec } from 'kubernetes-types/core/v1.d.ts';
 import { service, slice, type EndpointSpec } from './fixtures.testutil.ts';
 import { serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
-import { elementText, groupElements, hashAndTruncate, nftBaseScript, nftServicePort, type NftContext } from './nft-rules.ts';
+import { elementText, groupElements, hairpinKey, hashAndTruncate, nftBaseScript, nftServicePort, type NftContext, type NftElement } from './nft-rules.ts';
 
 const ctx: NftContext = {
   clusterCIDR: '10.0.0.0/8',
@@ -21,7 +21,8 @@ function portFor(ns: string, name: string, spec: ServiceSpec, eps: readonly Endp
   return nftServicePort(svc, endpoints, opts.ctx ?? ctx);
 }
 
-const elements = (p: ReturnType<typeof portFor>) => [...p.elements, ...p.endpointGroups.flatMap(groupElements)].map((e) => `${e.container} { ${elementText(e)} }`);
+const elements = (p: ReturnType<typeof portFor>) =>
+  [...p.elements, ...p.hairpin.map((ip) => ({ container: 'hairpin-endpoints', key: hairpinKey(ip), value: '' })), ...p.endpointGroups.flatMap(groupElements)].map((e) => `${e.container} { ${elementText(e as NftElement)} }`);
 
 describe('nftables rules', () => {
   it('names chains as upstream: 8 base32 characters of the sha256 of "ns/svc/proto/port"', () => {

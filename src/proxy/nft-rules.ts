@@ -123,6 +123,11 @@ export function groupKey(g: NftEndpointGroup, index: number): string {
   return `${g.prefix} . ${index}`;
 }
 
+/** The hairpin set's element for an endpoint address. */
+export function hairpinKey(ip: string): string {
+  return `${ip} . ${ip}`;
+}
+
 /** A group's elements, one by one (for text and tests). */
 export function groupElements(g: NftEndpointGroup): NftElement[] {
   return g.ips.map((ip, i) => ({ container: g.container, key: groupKey(g, i), value: ` : ${ip} . ${g.ports[i]}` }));
@@ -137,6 +142,8 @@ export interface NftServicePort {
   elements: NftElement[];
   /** Its endpoints in the pick layout's endpoint maps. */
   endpointGroups: NftEndpointGroup[];
+  /** The endpoint addresses whose pairs belong in the hairpin set (pick layout; shared by every port using one). */
+  hairpin: readonly string[];
   /** Shared pick chains the elements lead to (pick layout), by name, with their rules. */
   picks: ReadonlyMap<string, readonly string[]>;
   /** The chains' commands (add, flush, rules), joined once: what a sync writing this port sends. */
@@ -317,7 +324,7 @@ export function nftServicePort(svc: ServicePortInfo, endpoints: readonly Endpoin
     for (const r of rules) text.push(`add rule ${T} ${chain} ${r}`);
     ruleCount += rules.length;
   }
-  return { svc, chains: ordered, affinitySets, elements, endpointGroups: [], picks: new Map(), text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
+  return { svc, chains: ordered, affinitySets, elements, endpointGroups: [], hairpin: [], picks: new Map(), text: text.join('\n'), ruleCount, totalEndpoints: endpoints.length };
 }
 
 /** Ports the pick layout serves: every one without per-client state, Local external policy or source ranges. */
@@ -412,11 +419,11 @@ function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftConte
   }
   // Only this node's endpoints (and those of no known node) can reach themselves through its rules: another node's
   // pod has its own node DNAT its ClusterIP traffic, and the external paths masquerade every client anyway.
-  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') add(HAIRPIN_SET, joinFields(ep.ip, ep.ip));
+  const hairpin = inputs.reachable.filter((ep) => ep.isLocal || ep.nodeName === '').map((ep) => ep.ip);
   const picksKey = chains.map((c) => c.name).join(',');
   let picks = shared.picks.get(picksKey);
   if (!picks) shared.picks.set(picksKey, (picks = new Map(chains.map((c) => [c.name, pickChainRules(c.kind, proto, c.n, ctx)]))));
-  return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: elements.slice(), endpointGroups: endpointGroups.slice(), picks, text: '', ruleCount: 0, totalEndpoints };
+  return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: elements.slice(), endpointGroups: endpointGroups.slice(), hairpin, picks, text: '', ruleCount: 0, totalEndpoints };
 }
 
 /** `add set` for an affinity set (idempotent while the timeout stays the same). */

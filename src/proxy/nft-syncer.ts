@@ -18,6 +18,8 @@ import {
   ELEMENT_CONTAINERS,
   ENDPOINT_MAPS,
   groupKey,
+  hairpinKey,
+  HAIRPIN_SET,
   isEndpointMap,
   isAffinitySet,
   isNftServiceChain,
@@ -63,6 +65,8 @@ type Elements = Map<ElementContainer, Map<string, string>>;
 interface Touched {
   elements: Map<ElementContainer, Map<string, string | undefined>>;
   groups: Map<EndpointMap, Map<string, NftEndpointGroup | undefined>>;
+  /** Hairpin addresses, with whether the set held their pair before. */
+  hairpin: Map<string, boolean>;
 }
 
 /** Records a key's value before this sync changed it (only the first time). */
@@ -100,6 +104,8 @@ export class NftSyncer {
   readonly #groups = new Map<EndpointMap, Map<string, NftEndpointGroup>>(ENDPOINT_MAPS.map((m) => [m, new Map()]));
   /** Ports beyond the first wanting the same group ("container prefix": two Services sharing an external IP). */
   readonly #groupExtraRefs = new Map<string, number>();
+  /** The hairpin set: endpoint addresses, each with the number of ports wanting its pair. */
+  readonly #hairpin = new Map<string, number>();
   /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
   #elementsKnown = false;
   /** Shared pick chains the kernel holds with their current rules (undefined: unknown). */
@@ -180,7 +186,7 @@ export class NftSyncer {
     const changed: NftServicePort[] = [];
     const previous = new Map<string, Map<string, NftServicePort> | undefined>();
     // A full sync refills every container: no need to note what changed.
-    const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map() };
+    const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map(), hairpin: new Map() };
     const newPicks = new Map<string, readonly string[]>();
     let pickPortsWritten = 0;
     for (const key of dirty) {
@@ -191,6 +197,7 @@ export class NftSyncer {
         this.#totalEndpoints -= p.totalEndpoints;
         for (const e of p.elements) this.#release(e, touched);
         for (const g of p.endpointGroups) this.#releaseGroup(g, touched);
+        for (const ip of p.hairpin) this.#releaseHairpin(ip, touched);
       }
       const input = this.#inputs(key);
       const next = new Map<string, NftServicePort>();
@@ -201,6 +208,7 @@ export class NftSyncer {
         this.#totalEndpoints += port.totalEndpoints;
         for (const e of port.elements) this.#acquire(e, touched);
         for (const g of port.endpointGroups) this.#acquireGroup(g, touched);
+        for (const ip of port.hairpin) this.#acquireHairpin(ip, touched);
         for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
         if (port.picks.size) pickPortsWritten++;
         const before = old?.get(portKey);
@@ -383,6 +391,19 @@ export class NftSyncer {
     else this.#groupExtraRefs.set(ref, extra - 1);
   }
 
+  #acquireHairpin(ip: string, touched: Touched | undefined): void {
+    const n = this.#hairpin.get(ip) ?? 0;
+    if (touched && !touched.hairpin.has(ip)) touched.hairpin.set(ip, n > 0);
+    this.#hairpin.set(ip, n + 1);
+  }
+
+  #releaseHairpin(ip: string, touched: Touched | undefined): void {
+    const n = this.#hairpin.get(ip) ?? 0;
+    if (touched && !touched.hairpin.has(ip)) touched.hairpin.set(ip, n > 0);
+    if (n <= 1) this.#hairpin.delete(ip);
+    else this.#hairpin.set(ip, n - 1);
+  }
+
   /** Every container flushed and refilled: for when what the kernel holds is unknown. */
   #elementRefillOps(): NftBatchOp[] {
     const ops: NftBatchOp[] = [];
@@ -392,6 +413,7 @@ export class NftSyncer {
       if (elements.size) ops.push({ op: 'add', container, elements: [...elements] });
       const groups = isEndpointMap(container) ? this.#groups.get(container)! : undefined;
       if (isEndpointMap(container) && groups?.size) ops.push({ op: 'add groups', container, groups: [...groups.values()] });
+      if (container === HAIRPIN_SET && this.#hairpin.size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.keys()] });
     }
     return ops;
   }
@@ -411,6 +433,13 @@ export class NftSyncer {
         if (before === after) continue;
         if (before !== undefined) remove.push([key, before]);
         if (after !== undefined) add.push([key, after]);
+      }
+      if (container === HAIRPIN_SET) {
+        for (const [ip, before] of touched.hairpin) {
+          const after = this.#hairpin.has(ip);
+          if (before && !after) remove.push([hairpinKey(ip), '']);
+          if (after && !before) add.push([hairpinKey(ip), '']);
+        }
       }
       // A group's elements by index: only the indices whose endpoint differs.
       const groupsNow = isEndpointMap(container) ? this.#groups.get(container)! : undefined;

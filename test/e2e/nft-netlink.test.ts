@@ -85,7 +85,8 @@ describe('nftables elements written as netlink messages', { skip: !isRoot && 'ne
       s.updateService(service('ns', 'sctp', { clusterIP: '10.96.0.70', ports: [{ name: 's', port: 9999, protocol: 'SCTP' }] }));
       s.updateEndpointSlice(slice('ns', 'sctp', [{ ip: '10.244.1.71', node: 'node-b' }], [{ name: 's', port: 9999, protocol: 'SCTP' }]));
     });
-    const table = await syncAndCompare('full sync');
+    const table = (await syncAndCompare('full sync')) as string[];
+    assert.ok(table.some((i) => i.includes('"name":"hairpin-endpoints"') && i.includes('"elem"')), 'the hairpin set holds the local endpoints');
     const elements = table.join('\n');
     // The comparison means something only if the kinds of element are there.
     for (const want of ['10.96.0.20', '192.168.99.5', 'pick-nodeport-udp-3', 'goto', 'reject-chain', 'comment', 'drop', '10.244.1.71', 'ns/empty:p80']) {
