@@ -29,7 +29,6 @@ import {
   type ElementContainer,
   type EndpointMap,
   type NftContext,
-  type NftElement,
   type NftEndpointGroup,
   type NftServicePort,
 } from './nft-rules.ts';
@@ -59,8 +58,46 @@ export interface NftSyncerOptions {
 }
 
 
-/** Desired elements: value by key, per container. */
-type Elements = Map<ElementContainer, Map<string, string>>;
+/**
+ * What the ports want, per container: a value by key (the last port to want a key gives its value), and how many
+ * ports beyond the first want the same key (hairpin pairs and shared addresses are), so the key goes only with the last.
+ */
+class Wanted<C extends string, V> {
+  readonly #values: Map<C, Map<string, V>>;
+  readonly #extraRefs = new Map<string, number>();
+
+  constructor(containers: readonly C[]) {
+    this.#values = new Map(containers.map((c) => [c, new Map()]));
+  }
+
+  of(container: C): ReadonlyMap<string, V> {
+    return this.#values.get(container)!;
+  }
+
+  /** Adds a port's want; notes the key's value before in `touched`, when given. */
+  acquire(container: C, key: string, value: V, touched: Map<C, Map<string, V | undefined>> | undefined): void {
+    const values = this.#values.get(container)!;
+    const have = values.get(key);
+    if (touched) noteTouched(touched, container, key, have);
+    if (have !== undefined) {
+      const ref = `${container} ${key}`;
+      this.#extraRefs.set(ref, (this.#extraRefs.get(ref) ?? 0) + 1);
+    }
+    values.set(key, value);
+  }
+
+  release(container: C, key: string, touched: Map<C, Map<string, V | undefined>> | undefined): void {
+    const values = this.#values.get(container)!;
+    const have = values.get(key);
+    if (touched) noteTouched(touched, container, key, have);
+    if (have === undefined) return;
+    const ref = `${container} ${key}`;
+    const extra = this.#extraRefs.get(ref);
+    if (extra === undefined) values.delete(key);
+    else if (extra <= 1) this.#extraRefs.delete(ref);
+    else this.#extraRefs.set(ref, extra - 1);
+  }
+}
 /** Per container, the keys (or endpoint-group prefixes) a sync touched and their value before it (undefined: absent). */
 interface Touched {
   elements: Map<ElementContainer, Map<string, string | undefined>>;
@@ -97,13 +134,9 @@ export class NftSyncer {
   /** Affinity sets believed to exist, with their timeouts. */
   #knownSets: Map<string, number> | undefined;
   /** The elements every port wants, kept up to date incrementally as ports change. */
-  readonly #elements: Elements = new Map(ELEMENT_CONTAINERS.map((c) => [c, new Map()]));
-  /** Ports beyond the first wanting the same element ("container key"): hairpin pairs are shared. */
-  readonly #extraRefs = new Map<string, number>();
+  readonly #elements = new Wanted<ElementContainer, string>(ELEMENT_CONTAINERS);
   /** The endpoint groups every pick-layout port wants, by endpoint map and prefix. */
-  readonly #groups = new Map<EndpointMap, Map<string, NftEndpointGroup>>(ENDPOINT_MAPS.map((m) => [m, new Map()]));
-  /** Ports beyond the first wanting the same group ("container prefix": two Services sharing an external IP). */
-  readonly #groupExtraRefs = new Map<string, number>();
+  readonly #groups = new Wanted<EndpointMap, NftEndpointGroup>(ENDPOINT_MAPS);
   /** The hairpin set: endpoint addresses, each with the number of ports wanting its pair. */
   readonly #hairpin = new Map<string, number>();
   /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
@@ -195,8 +228,8 @@ export class NftSyncer {
       this.#servicePorts -= old?.size ?? 0;
       for (const p of old?.values() ?? []) {
         this.#totalEndpoints -= p.totalEndpoints;
-        for (const e of p.elements) this.#release(e, touched);
-        for (const g of p.endpointGroups) this.#releaseGroup(g, touched);
+        for (const e of p.elements) this.#elements.release(e.container, e.key, touched?.elements);
+        for (const g of p.endpointGroups) this.#groups.release(g.container, g.prefix, touched?.groups);
         for (const ip of p.hairpin) this.#releaseHairpin(ip, touched);
       }
       const input = this.#inputs(key);
@@ -206,8 +239,8 @@ export class NftSyncer {
         const port = nftServicePort(svc, input.endpoints.get(portKey) ?? [], ctx);
         next.set(portKey, port);
         this.#totalEndpoints += port.totalEndpoints;
-        for (const e of port.elements) this.#acquire(e, touched);
-        for (const g of port.endpointGroups) this.#acquireGroup(g, touched);
+        for (const e of port.elements) this.#elements.acquire(e.container, e.key, e.value, touched?.elements);
+        for (const g of port.endpointGroups) this.#groups.acquire(g.container, g.prefix, g, touched?.groups);
         for (const ip of port.hairpin) this.#acquireHairpin(ip, touched);
         for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
         if (port.picks.size) pickPortsWritten++;
@@ -345,52 +378,6 @@ export class NftSyncer {
     };
   }
 
-  #acquire(e: NftElement, touched: Touched | undefined): void {
-    const container = this.#elements.get(e.container)!;
-    const have = container.get(e.key);
-    if (touched) noteTouched(touched.elements, e.container, e.key, have);
-    if (have !== undefined) {
-      const ref = `${e.container} ${e.key}`;
-      this.#extraRefs.set(ref, (this.#extraRefs.get(ref) ?? 0) + 1);
-    }
-    container.set(e.key, e.value);
-  }
-
-  #release(e: NftElement, touched: Touched | undefined): void {
-    const container = this.#elements.get(e.container)!;
-    const have = container.get(e.key);
-    if (touched) noteTouched(touched.elements, e.container, e.key, have);
-    if (have === undefined) return;
-    const ref = `${e.container} ${e.key}`;
-    const extra = this.#extraRefs.get(ref);
-    if (extra === undefined) container.delete(e.key);
-    else if (extra <= 1) this.#extraRefs.delete(ref);
-    else this.#extraRefs.set(ref, extra - 1);
-  }
-
-  #acquireGroup(g: NftEndpointGroup, touched: Touched | undefined): void {
-    const groups = this.#groups.get(g.container)!;
-    const have = groups.get(g.prefix);
-    if (touched) noteTouched(touched.groups, g.container, g.prefix, have);
-    if (have !== undefined) {
-      const ref = `${g.container} ${g.prefix}`;
-      this.#groupExtraRefs.set(ref, (this.#groupExtraRefs.get(ref) ?? 0) + 1);
-    }
-    groups.set(g.prefix, g);
-  }
-
-  #releaseGroup(g: NftEndpointGroup, touched: Touched | undefined): void {
-    const groups = this.#groups.get(g.container)!;
-    const have = groups.get(g.prefix);
-    if (touched) noteTouched(touched.groups, g.container, g.prefix, have);
-    if (have === undefined) return;
-    const ref = `${g.container} ${g.prefix}`;
-    const extra = this.#groupExtraRefs.get(ref);
-    if (extra === undefined) groups.delete(g.prefix);
-    else if (extra <= 1) this.#groupExtraRefs.delete(ref);
-    else this.#groupExtraRefs.set(ref, extra - 1);
-  }
-
   #acquireHairpin(ip: string, touched: Touched | undefined): void {
     const n = this.#hairpin.get(ip) ?? 0;
     if (touched && !touched.hairpin.has(ip)) touched.hairpin.set(ip, n > 0);
@@ -409,10 +396,9 @@ export class NftSyncer {
     const ops: NftBatchOp[] = [];
     for (const container of ELEMENT_CONTAINERS) {
       ops.push({ op: 'flush', container });
-      const elements = this.#elements.get(container)!;
+      const elements = this.#elements.of(container);
       if (elements.size) ops.push({ op: 'add', container, elements: [...elements] });
-      const groups = isEndpointMap(container) ? this.#groups.get(container)! : undefined;
-      if (isEndpointMap(container) && groups?.size) ops.push({ op: 'add groups', container, groups: [...groups.values()] });
+      if (isEndpointMap(container) && this.#groups.of(container).size) ops.push({ op: 'add groups', container, groups: [...this.#groups.of(container).values()] });
       if (container === HAIRPIN_SET && this.#hairpin.size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.keys()] });
     }
     return ops;
@@ -427,7 +413,7 @@ export class NftSyncer {
     for (const container of ELEMENT_CONTAINERS) {
       const remove: [string, string][] = [];
       const add: [string, string][] = [];
-      const now = this.#elements.get(container)!;
+      const now = this.#elements.of(container);
       for (const [key, before] of touched.elements.get(container) ?? []) {
         const after = now.get(key);
         if (before === after) continue;
@@ -442,9 +428,8 @@ export class NftSyncer {
         }
       }
       // A group's elements by index: only the indices whose endpoint differs.
-      const groupsNow = isEndpointMap(container) ? this.#groups.get(container)! : undefined;
       for (const [prefix, before] of (isEndpointMap(container) && touched.groups.get(container)) || []) {
-        const after = groupsNow!.get(prefix);
+        const after = this.#groups.of(container as EndpointMap).get(prefix);
         const n = Math.max(before?.ips.length ?? 0, after?.ips.length ?? 0);
         for (let i = 0; i < n; i++) {
           const inBefore = before !== undefined && i < before.ips.length;
