@@ -160,20 +160,20 @@ export function sliceServiceKey(slice: EndpointSlice): string | undefined {
  * duplicates (an endpoint in two slices while it moves) merged, preferring the local copy, as upstream does.
  */
 export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSlice>, nodeName: string): Map<string, EndpointInfo[]> {
-  const byPort = new Map<string, Map<string, EndpointInfo>>();
+  const byPort = new Map<string, EndpointInfo[]>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4') continue;
     for (const port of slice.ports ?? []) {
       if (!port.port) continue;
       const name = port.name ? `${serviceKey}:${port.name}` : serviceKey;
       const key = servicePortKey(name, port.protocol ?? 'TCP');
-      let set = byPort.get(key);
-      if (!set) byPort.set(key, (set = new Map()));
+      let list = byPort.get(key);
+      if (!list) byPort.set(key, (list = []));
       for (const ep of slice.endpoints ?? []) {
         const ip = ep.addresses?.[0];
         if (!ip || !isIPv4(ip)) continue;
         const epNode = ep.nodeName ?? '';
-        const info: EndpointInfo = {
+        list.push({
           ip,
           port: port.port,
           endpoint: `${ip}:${port.port}`,
@@ -182,18 +182,29 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
           ready: ep.conditions?.ready ?? true,
           serving: ep.conditions?.serving ?? true,
           terminating: ep.conditions?.terminating ?? false,
-        };
-        if (!set.has(info.endpoint) || info.isLocal) set.set(info.endpoint, info);
+        });
       }
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of byPort) {
-    if (set.size === 0) continue;
-    out.set(
-      key,
-      [...set.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0)),
-    );
+  // Sorted by endpoint (sort is stable: copies keep their order), then each endpoint once: the first copy, or the
+  // last local one. Every Service is read again on every full sync, so no Map per port and no sort when in order.
+  for (const [key, list] of byPort) {
+    if (list.length === 0) {
+      byPort.delete(key);
+      continue;
+    }
+    if (!inOrder(list)) list.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+    let kept = 0;
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.endpoint !== list[kept]!.endpoint) list[++kept] = list[i]!;
+      else if (list[i]!.isLocal) list[kept] = list[i]!;
+    }
+    list.length = kept + 1;
   }
-  return out;
+  return byPort;
+}
+
+function inOrder(list: readonly EndpointInfo[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.endpoint > list[i]!.endpoint) return false;
+  return true;
 }

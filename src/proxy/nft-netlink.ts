@@ -253,22 +253,18 @@ class Writer {
     const at = this.pos;
     this.room(20);
     const buf = this.buf;
-    for (const [offset, value] of PAIR_HEADERS) this.u16le(value, at + offset);
+    this.u16le(20, at); // LIST_ELEM {
+    this.u16le(NFTA_LIST_ELEM | NLA_F_NESTED, at + 2);
+    this.u16le(16, at + 4); // KEY {
+    this.u16le(NFTA_SET_ELEM_KEY | NLA_F_NESTED, at + 6);
+    this.u16le(12, at + 8); // VALUE { ip, ip } } }
+    this.u16le(NFTA_DATA_VALUE, at + 10);
     if (writeIPv4(buf, at + 12, ip, 0) !== ip.length) throw badElement(hairpinKey(ip), 'key');
     buf.copyWithin(at + 16, at + 12, at + 16);
     this.pos += 20;
   }
 }
 
-/** The attribute headers of a pair element, as [offset, value]: lengths and types of LIST_ELEM, KEY and VALUE. */
-const PAIR_HEADERS: readonly (readonly [number, number])[] = [
-  [0, 20],
-  [2, NFTA_LIST_ELEM | NLA_F_NESTED],
-  [4, 16],
-  [6, NFTA_SET_ELEM_KEY | NLA_F_NESTED],
-  [8, 12],
-  [10, NFTA_DATA_VALUE],
-];
 
 /** Writes the IPv4 address at text[from…] into buf[slot…slot+3]; returns where it ends, or -1 if it is none. */
 function writeIPv4(buf: Buffer, slot: number, text: string, from: number): number {
@@ -312,12 +308,14 @@ function groupTemplate(fields: readonly Field[], prefix: string): Buffer {
 function writeVerdict(w: Writer, verdict: string): void {
   const at = w.begin(NFTA_SET_ELEM_DATA | NLA_F_NESTED);
   const v = w.begin(NFTA_DATA_VERDICT | NLA_F_NESTED);
-  const [word, chain, extra] = verdict.split(' ');
-  if (chain !== undefined && extra === undefined && CHAIN_VERDICTS[word!] !== undefined) {
-    w.u32be(NFTA_VERDICT_CODE, CHAIN_VERDICTS[word!]!);
+  const space = verdict.indexOf(' ');
+  const word = space < 0 ? verdict : verdict.slice(0, space);
+  const chain = space < 0 ? '' : verdict.slice(space + 1);
+  if (chain && !chain.includes(' ') && CHAIN_VERDICTS[word] !== undefined) {
+    w.u32be(NFTA_VERDICT_CODE, CHAIN_VERDICTS[word]!);
     w.string(NFTA_VERDICT_CHAIN, chain);
-  } else if (chain === undefined && VERDICTS[word!] !== undefined) {
-    w.u32be(NFTA_VERDICT_CODE, VERDICTS[word!]!);
+  } else if (space < 0 && VERDICTS[word] !== undefined) {
+    w.u32be(NFTA_VERDICT_CODE, VERDICTS[word]!);
   } else {
     throw new Error(`nft verdict "${verdict}" is not one of accept, drop, continue, return, jump CHAIN, goto CHAIN`);
   }
@@ -438,7 +436,8 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
       };
       if (o.op === 'add groups') {
         const prefixFields = containerLayout(o.container).key.slice(0, -1);
-        for (const g of o.groups) {
+        for (let k = 0; k < o.groups.length; k++) {
+          const g = o.groups[k]!;
           const template = groupTemplate(prefixFields, g.prefix);
           for (let i = 0; i < g.ips.length; i++) {
             open();
@@ -447,14 +446,15 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
           }
         }
       } else if (o.op === 'add pairs') {
-        for (const ip of o.ips) {
+        for (let k = 0; k < o.ips.length; k++) {
           open();
-          w.pair(ip);
+          w.pair(o.ips[k]!);
           closeIfFull();
         }
       } else {
         const layout = containerLayout(o.container);
-        for (const [key, value] of o.elements) {
+        for (let k = 0; k < o.elements.length; k++) {
+          const [key, value] = o.elements[k]!;
           open();
           writeElement(w, layout, key, o.op === 'add' ? value : undefined);
           closeIfFull();

@@ -366,12 +366,12 @@ const NO_SETS: ReadonlyMap<string, number> = new Map();
 
 /**
  * What every pick-layout port holds is shared where it can be: a full sync of 10,000 Services keeps all of them, and
- * what it keeps, the garbage collector copies. Per context: the pick-chain maps (by their chains' names) and the
- * dispatch values (by chain).
+ * what it keeps, the garbage collector copies. Per context: the pick-chain maps (by their chains' names), each pick
+ * chain's rules and its dispatch value (by chain).
  */
 interface PickShared {
   picks: Map<string, ReadonlyMap<string, readonly string[]>>;
-  gotos: Map<string, string>;
+  chains: Map<string, { rules: readonly string[]; verdict: string }>;
 }
 const pickShared = new WeakMap<NftContext, PickShared>();
 
@@ -380,50 +380,69 @@ function joinFields(...fields: (string | number)[]): string {
   return fields.join(' . ');
 }
 
+/** What pickServicePort builds up for one port. */
+interface PickParts {
+  shared: PickShared;
+  ctx: NftContext;
+  proto: string;
+  elements: NftElement[];
+  groups: NftEndpointGroup[];
+  /** The pick chains used, by name. */
+  chains: string[];
+}
+
+/** A dispatch element leading to the shared pick chain for `eps`, and the port's endpoint group there. */
+function addPick(parts: PickParts, kind: PickKind, eps: readonly EndpointInfo[], prefix: string, dispatchMap: ElementContainer, dispatchKey: string): void {
+  const name = pickChainName(kind, parts.proto, eps.length);
+  let chain = parts.shared.chains.get(name);
+  if (!chain) parts.shared.chains.set(name, (chain = { rules: pickChainRules(kind, parts.proto, eps.length, parts.ctx), verdict: ` : goto ${name}` }));
+  parts.chains.push(name);
+  parts.elements.push({ container: dispatchMap, key: dispatchKey, value: chain.verdict });
+  const ips: string[] = [];
+  const ports: number[] = [];
+  for (const ep of eps) {
+    ips.push(ep.ip);
+    ports.push(ep.port);
+  }
+  parts.groups.push({ container: endpointMap(kind, parts.proto), prefix, ips, ports });
+}
+
 /** A port in the pick layout: elements only (dispatch, endpoints, hairpin pairs), and the pick chains they lead to. */
 function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftContext, totalEndpoints: number): NftServicePort {
   let shared = pickShared.get(ctx);
-  if (!shared) pickShared.set(ctx, (shared = { picks: new Map(), gotos: new Map() }));
+  if (!shared) pickShared.set(ctx, (shared = { picks: new Map(), chains: new Map() }));
   const proto = svc.protocol.toLowerCase();
-  const comment = ` comment "${svc.name}"`;
-  const elements: NftElement[] = [];
-  const endpointGroups: NftEndpointGroup[] = [];
-  const chains: { kind: PickKind; n: number; name: string }[] = [];
-  const add = (container: ElementContainer, key: string, value = '') => elements.push({ container, key, value });
-  const pick = (kind: PickKind, eps: readonly EndpointInfo[], keyPrefix: string, dispatchMap: ElementContainer, dispatchKey: string) => {
-    const chain = pickChainName(kind, proto, eps.length);
-    chains.push({ kind, n: eps.length, name: chain });
-    let verdict = shared.gotos.get(chain);
-    if (verdict === undefined) shared.gotos.set(chain, (verdict = ` : goto ${chain}`));
-    add(dispatchMap, dispatchKey, verdict);
-    endpointGroups.push({ container: endpointMap(kind, proto), prefix: keyPrefix, ips: eps.map((ep) => ep.ip), ports: eps.map((ep) => ep.port) });
-  };
-  const ipKey = (ip: string) => joinFields(ip, proto, svc.port);
-  const endpointKey = (ip: string) => joinFields(ip, svc.port);
+  const parts: PickParts = { shared, ctx, proto, elements: [{ container: CLUSTER_IPS_SET, key: svc.clusterIP, value: '' }], groups: [], chains: [] };
+  const noEndpoints = (verdict: string) => ` comment "${svc.name}" : ${verdict || 'drop'}`;
   const external = inputs.clusterEndpoints;
+  const externalReachable = inputs.hasEndpoints && external.length > 0;
 
-  add(CLUSTER_IPS_SET, svc.clusterIP);
+  const clusterKey = joinFields(svc.clusterIP, proto, svc.port);
   if (inputs.hasInternalEndpoints && inputs.internalEndpoints.length > 0) {
-    pick('cluster', inputs.internalEndpoints, endpointKey(svc.clusterIP), SERVICE_IPS_MAP, ipKey(svc.clusterIP));
+    addPick(parts, 'cluster', inputs.internalEndpoints, joinFields(svc.clusterIP, svc.port), SERVICE_IPS_MAP, clusterKey);
   } else {
-    add(NO_ENDPOINT_SERVICES_MAP, ipKey(svc.clusterIP), `${comment} : ${inputs.internalVerdict || 'drop'}`);
+    parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key: clusterKey, value: noEndpoints(inputs.internalVerdict) });
   }
-  for (const ip of [...svc.externalIPs, ...svc.loadBalancerVIPs]) {
-    if (inputs.hasEndpoints && external.length > 0) pick('external', external, endpointKey(ip), SERVICE_IPS_MAP, ipKey(ip));
-    else add(NO_ENDPOINT_SERVICES_MAP, ipKey(ip), `${comment} : ${inputs.externalVerdict || 'drop'}`);
+  for (const ips of [svc.externalIPs, svc.loadBalancerVIPs]) {
+    for (const ip of ips) {
+      if (externalReachable) addPick(parts, 'external', external, joinFields(ip, svc.port), SERVICE_IPS_MAP, joinFields(ip, proto, svc.port));
+      else parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key: joinFields(ip, proto, svc.port), value: noEndpoints(inputs.externalVerdict) });
+    }
   }
   if (svc.nodePort !== 0) {
     const key = joinFields(proto, svc.nodePort);
-    if (inputs.hasEndpoints && external.length > 0) pick('nodeport', external, String(svc.nodePort), SERVICE_NODEPORTS_MAP, key);
-    else add(NO_ENDPOINT_NODEPORTS_MAP, key, `${comment} : ${inputs.externalVerdict || 'drop'}`);
+    if (externalReachable) addPick(parts, 'nodeport', external, String(svc.nodePort), SERVICE_NODEPORTS_MAP, key);
+    else parts.elements.push({ container: NO_ENDPOINT_NODEPORTS_MAP, key, value: noEndpoints(inputs.externalVerdict) });
   }
   // Only this node's endpoints (and those of no known node) can reach themselves through its rules: another node's
   // pod has its own node DNAT its ClusterIP traffic, and the external paths masquerade every client anyway.
-  const hairpin = inputs.reachable.filter((ep) => ep.isLocal || ep.nodeName === '').map((ep) => ep.ip);
-  const picksKey = chains.map((c) => c.name).join(',');
+  const hairpin: string[] = [];
+  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') hairpin.push(ep.ip);
+  const picksKey = parts.chains.join(',');
   let picks = shared.picks.get(picksKey);
-  if (!picks) shared.picks.set(picksKey, (picks = new Map(chains.map((c) => [c.name, pickChainRules(c.kind, proto, c.n, ctx)]))));
-  return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: elements.slice(), endpointGroups: endpointGroups.slice(), hairpin, picks, text: '', ruleCount: 0, totalEndpoints };
+  if (!picks) shared.picks.set(picksKey, (picks = new Map(parts.chains.map((c) => [c, shared.chains.get(c)!.rules]))));
+  // Copied to their length: the arrays grown by push keep room for 17, and every port is kept.
+  return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: parts.elements.slice(), endpointGroups: parts.groups.slice(), hairpin, picks, text: '', ruleCount: 0, totalEndpoints };
 }
 
 /** `add set` for an affinity set (idempotent while the timeout stays the same). */

@@ -221,10 +221,13 @@ export class NftSyncer {
     // A full sync refills every container: no need to note what changed.
     const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map(), hairpin: new Map() };
     const newPicks = new Map<string, readonly string[]>();
+    // Ports share their pick maps: each is merged into newPicks once.
+    const picksSeen = new Set<ReadonlyMap<string, readonly string[]>>();
     let pickPortsWritten = 0;
     for (const key of dirty) {
       const old = this.#ports.get(key);
-      previous.set(key, old);
+      // A full sync looks at every port anyway: only a port that was there needs remembering.
+      if (old || !full) previous.set(key, old);
       this.#servicePorts -= old?.size ?? 0;
       for (const p of old?.values() ?? []) {
         this.#totalEndpoints -= p.totalEndpoints;
@@ -242,7 +245,10 @@ export class NftSyncer {
         for (const e of port.elements) this.#elements.acquire(e.container, e.key, e.value, touched?.elements);
         for (const g of port.endpointGroups) this.#groups.acquire(g.container, g.prefix, g, touched?.groups);
         for (const ip of port.hairpin) this.#acquireHairpin(ip, touched);
-        for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
+        if (!picksSeen.has(port.picks)) {
+          picksSeen.add(port.picks);
+          for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
+        }
         if (port.picks.size) pickPortsWritten++;
         const before = old?.get(portKey);
         if (!before || before.text !== port.text || !sameAffinity(before.affinitySets, port.affinitySets)) {
@@ -279,9 +285,12 @@ export class NftSyncer {
     const allPicks = new Map<string, readonly string[]>();
     if (lookAtAll) {
       this.#portsWithChains = [];
+      const seen = new Set<ReadonlyMap<string, readonly string[]>>();
       for (const p of all) {
         if (p.chains.size || p.affinitySets.size) this.#portsWithChains.push(p);
-        if (!picksKnown) for (const [chain, rules] of p.picks) allPicks.set(chain, rules);
+        if (picksKnown || seen.has(p.picks)) continue;
+        seen.add(p.picks);
+        for (const [chain, rules] of p.picks) allPicks.set(chain, rules);
       }
     }
     for (const p of this.#portsWithChains!) {
@@ -336,12 +345,7 @@ export class NftSyncer {
       for (const text of texts) await this.#opts.nftables.run(text);
       if (last || ops.length) transactions += await this.#opts.nftables.apply(last, ops);
     } catch (err) {
-      // What the kernel holds is unknown now: rewrite everything next time, looking again at what exists.
-      this.#needFullSync = true;
-      this.#knownChains = undefined;
-      this.#knownSets = undefined;
-      this.#elementsKnown = false;
-      this.#picks = undefined;
+      this.#forgetKernelState();
       throw err;
     }
     const applied = performance.now();
@@ -402,6 +406,15 @@ export class NftSyncer {
       if (container === HAIRPIN_SET && this.#hairpin.size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.keys()] });
     }
     return ops;
+  }
+
+  /** What the kernel holds is unknown after a failure: the next sync rewrites everything, looking again at what exists. */
+  #forgetKernelState(): void {
+    this.#needFullSync = true;
+    this.#knownChains = undefined;
+    this.#knownSets = undefined;
+    this.#elementsKnown = false;
+    this.#picks = undefined;
   }
 
   /**
