@@ -23,8 +23,8 @@ class RecordingNftables implements Nftables {
   async listChains(): Promise<string[]> {
     return ['service-OLD00000-gone/svc/tcp/p80'];
   }
-  async listSets(): Promise<string[]> {
-    return [];
+  async listObjects(): Promise<{ chains: string[]; sets: string[] }> {
+    return { chains: await this.listChains(), sets: [] };
   }
   async chainExists(): Promise<boolean> {
     return true;

@@ -210,7 +210,7 @@ export class NftSyncer {
     this.#opts.nftables.prepare?.();
     const staleDeleteMs = await this.#deleteStaleChains();
     // What chains and sets exist is read (when unknown) while the ports are computed: nft runs on another core.
-    const listing = !this.#knownChains || !this.#knownSets ? Promise.all([this.#opts.nftables.listChains(), this.#opts.nftables.listSets()]) : undefined;
+    const listing = !this.#knownChains || !this.#knownSets ? this.#opts.nftables.listObjects() : undefined;
     listing?.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
     let computeStart = performance.now();
 
@@ -263,7 +263,7 @@ export class NftSyncer {
 
     if (listing) {
       const t = performance.now();
-      const [chains, sets] = await listing;
+      const { chains, sets } = await listing;
       this.#knownChains = new Set(chains.filter(isNftServiceChain));
       this.#knownSets = new Map(sets.filter(isAffinitySet).map((s) => [s, -1]));
       saveMs = performance.now() - t;

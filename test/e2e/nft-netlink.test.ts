@@ -87,6 +87,10 @@ describe('nftables elements written as netlink messages', { skip: !isRoot && 'ne
     });
     const table = (await syncAndCompare('full sync')) as string[];
     assert.ok(table.some((i) => i.includes('"name":"hairpin-endpoints"') && i.includes('"elem"')), 'the hairpin set holds the local endpoints');
+    // What a restarted proxy reads back to find stale chains and sets: the sticky Service's chain and affinity set.
+    const objects = await new ExecNftables({ netns: namespaces[0] }).listObjects();
+    assert.ok(objects.chains.includes('services') && objects.chains.some((c) => c.includes('ns/sticky/tcp/p80')), `chains: ${objects.chains.join(' ')}`);
+    assert.ok(objects.sets.includes('cluster-ips') && objects.sets.some((x) => x.startsWith('affinity-')), `sets: ${objects.sets.join(' ')}`);
     const elements = table.join('\n');
     // The comparison means something only if the kinds of element are there.
     for (const want of ['10.96.0.20', '192.168.99.5', 'pick-nodeport-udp-3', 'goto', 'reject-chain', 'comment', 'drop', '10.244.1.71', 'ns/empty:p80']) {
