@@ -12,38 +12,31 @@ const SOURCE = fileURLToPath(new URL('./nfnl-send.c', import.meta.url));
 const BINARY = fileURLToPath(new URL('../../dist/nfnl-send', import.meta.url));
 
 let found: Promise<string | null> | undefined;
-let lastError: string | undefined;
 
-/** The helper's path, or null (see lastNetlinkSenderError for why). Looked for once per process. */
+/** The helper's path, or null (with a process warning saying why). Looked for once per process. */
 export function netlinkSender(): Promise<string | null> {
   if (process.env['SKIFF_NFT_NETLINK'] === '0') return Promise.resolve(null);
   return (found ??= find());
 }
 
-/** Why netlinkSender resolved null, if it did for a reason other than SKIFF_NFT_NETLINK=0. */
-export function lastNetlinkSenderError(): string | undefined {
-  return lastError;
-}
-
 async function find(): Promise<string | null> {
   const [source, binary] = await Promise.all([stat(SOURCE).catch(() => undefined), stat(BINARY).catch(() => undefined)]);
   if (binary && (!source || binary.mtimeMs >= source.mtimeMs)) return BINARY;
-  if (!source) {
-    lastError = `${SOURCE} is missing`;
-    return null;
+  let why = `${SOURCE} is missing`;
+  if (source) {
+    try {
+      await compile(SOURCE, BINARY);
+      return BINARY;
+    } catch (err) {
+      why = `cannot compile ${SOURCE}: ${(err as Error).message.split('\n')[0]}`;
+    }
   }
-  try {
-    await compileNetlinkSender(SOURCE, BINARY);
-    return BINARY;
-  } catch (err) {
-    lastError = `cannot compile ${SOURCE}: ${(err as Error).message.split('\n')[0]}`;
-    process.emitWarning(`nftables: ${lastError}; map elements are written with nft instead (slower: install a C compiler, e.g. apt-get install gcc)`);
-    return null;
-  }
+  process.emitWarning(`nftables: ${why}; map elements are written with nft instead (slower; a C compiler helps: apt-get install gcc)`);
+  return null;
 }
 
 /** Compiles the helper to `out` (written beside it first and renamed, so a running proxy never sees half a file). */
-export async function compileNetlinkSender(source: string, out: string): Promise<void> {
+async function compile(source: string, out: string): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   try {

@@ -107,7 +107,7 @@ export interface NftElement {
 
 /**
  * A pick-layout port's endpoints in one endpoint map, kept as one group rather than an element each (a full sync of
- * 10,000 Services holds 100,000 of them): the elements "PREFIX . i : VALUES[i]" for every index i.
+ * 10,000 Services holds 100,000 of them): the elements "PREFIX . i : IPS[i] . PORTS[i]" for every index i.
  */
 export interface NftEndpointGroup {
   container: EndpointMap;

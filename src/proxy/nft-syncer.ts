@@ -1,4 +1,6 @@
-// The proxy's state and one sync in nftables mode: Services and EndpointSlices in, one `nft -f` transaction out. Like
+// The proxy's state and one sync in nftables mode: Services and EndpointSlices in; out, an `nft -f` script for tables,
+// chains and rules, then the element changes as one nf_tables batch (nft-netlink.ts; as text in the same `nft -f`
+// transaction when the netlink helper is missing). Like
 // upstream's nftables proxier, a full sync rewrites the table's fixed part, every service chain and every map element;
 // a partial sync writes only the chains of the Services that changed and the map/set elements that differ from what
 // the kernel holds (kept incrementally: a sync looks only at the elements of the ports that changed). Ports in the pick

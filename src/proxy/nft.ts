@@ -19,6 +19,8 @@ export interface Nftables {
   apply(script: string, ops: readonly NftBatchOp[]): Promise<number>;
   /** Gets ready for apply (starts the netlink helper) while the caller computes what to apply. */
   prepare?(): void;
+  /** Lets go of what prepare or apply started (the helper); a later apply starts it again. */
+  close?(): void;
   /** Names of the chains of our table ([] when it does not exist). */
   listChains(): Promise<string[]>;
   /** Names of the chains and of the sets of our table (none when it does not exist). */
@@ -64,17 +66,14 @@ export function namesInListing(listing: string, kind: 'chain' | 'set' | 'map'): 
 export class ExecNftables implements Nftables {
   readonly netns: string | undefined;
   readonly #host: HostCommands;
-  #netlink: NetlinkSender | undefined;
-
   readonly #useNetlink: boolean;
+  #netlink: NetlinkSender | undefined;
 
   /** netlink: false writes every element as `nft` text (as when the helper cannot be had). */
   constructor(opts: { netns?: string | undefined; netlink?: boolean } = {}) {
     this.netns = opts.netns;
     this.#host = new HostCommands(opts.netns);
     this.#useNetlink = opts.netlink ?? true;
-    // Found (or compiled) now, not in the first sync's time.
-    if (this.#useNetlink) void netlinkSender();
   }
 
   async run(script: string): Promise<void> {
@@ -88,6 +87,11 @@ export class ExecNftables implements Nftables {
     void netlinkSender().then((path) => {
       if (path && !this.#netlink) (this.#netlink = new NetlinkSender(path, this.netns)).start();
     });
+  }
+
+  close(): void {
+    this.#netlink?.close();
+    this.#netlink = undefined;
   }
 
   async apply(script: string, ops: readonly NftBatchOp[]): Promise<number> {

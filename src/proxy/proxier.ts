@@ -132,6 +132,7 @@ export class Proxier {
       if (!signal.aborted) throw err;
     } finally {
       await factory.stopped();
+      if (this.#opts.mode === 'nftables') this.#opts.nftables?.close?.();
     }
   }
 
