@@ -1,12 +1,12 @@
 // The proxy's state and one sync in nftables mode: Services and EndpointSlices in; out, an `nft -f` script for tables,
 // chains and rules, then the element changes as one nf_tables batch (nft-netlink.ts; as text in the same `nft -f`
-// transaction when the netlink helper is missing). Like
-// upstream's nftables proxier, a full sync rewrites the table's fixed part, every service chain and every map element;
-// a partial sync writes only the chains of the Services that changed and the map/set elements that differ from what
-// the kernel holds (kept incrementally: a sync looks only at the elements of the ports that changed). Ports in the pick
-// layout (nft-rules.ts) have no chains: their change is element updates, plus a shared pick chain the first time a
-// new endpoint count appears. Chains no longer used are flushed at once and deleted a second later (upstream's
-// staleChains: a kernel before 6.2 still counts a reference from a map element deleted in the same transaction).
+// transaction when the netlink helper is missing). Like upstream's nftables proxier, a full sync rewrites the table's
+// fixed part, every service chain and every map element; a partial sync writes only the chains of the Services that
+// changed and the map/set elements that differ from what the kernel holds (kept incrementally: a sync looks only at the
+// elements of the ports that changed). Ports in the pick layout (nft-rules.ts) have no chains: their change is element
+// updates, plus a shared pick chain the first time a new endpoint count appears. Chains no longer used are flushed at
+// once and deleted a second later (upstream's staleChains: a kernel before 6.2 still counts a reference from a map
+// element deleted in the same transaction).
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
@@ -100,6 +100,7 @@ class Wanted<C extends string, V> {
     else this.#extraRefs.set(ref, extra - 1);
   }
 }
+
 /** Per container, the keys (or endpoint-group prefixes) a sync touched and their value before it (undefined: absent). */
 interface Touched {
   elements: Map<ElementContainer, Map<string, string | undefined>>;
