@@ -123,7 +123,10 @@ export async function killall(opts: KillallOptions): Promise<KillallReport> {
     }
   }
   const brif = `/sys/class/net/${opts.bridge}/brif`;
-  if (existsSync(brif) && readdirSync(brif).length === 0) {
+  // The kernel tears a deleted namespace down in the background: its veths leave the bridge a moment later.
+  const bridgeEmpty = () => existsSync(brif) && readdirSync(brif).length === 0;
+  for (let i = 0; i < 40 && report.namespaces > 0 && existsSync(brif) && !bridgeEmpty(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (bridgeEmpty()) {
     await run('ip', ['link', 'delete', opts.bridge]).then(
       () => (report.bridge = true),
       () => undefined,
