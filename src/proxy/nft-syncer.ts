@@ -105,8 +105,8 @@ class Wanted<C extends string, V> {
 interface Touched {
   elements: Map<ElementContainer, Map<string, string | undefined>>;
   groups: Map<EndpointMap, Map<string, NftEndpointGroup | undefined>>;
-  /** Hairpin addresses, with whether the set held their pair before. */
-  hairpin: Map<string, boolean>;
+  /** Hairpin addresses (the set's keys are their pairs). */
+  hairpin: Map<typeof HAIRPIN_SET, Map<string, true | undefined>>;
 }
 
 /** Records a key's value before this sync changed it (only the first time). */
@@ -140,8 +140,8 @@ export class NftSyncer {
   readonly #elements = new Wanted<ElementContainer, string>(ELEMENT_CONTAINERS);
   /** The endpoint groups every pick-layout port wants, by endpoint map and prefix. */
   readonly #groups = new Wanted<EndpointMap, NftEndpointGroup>(ENDPOINT_MAPS);
-  /** The hairpin set: endpoint addresses, each with the number of ports wanting its pair. */
-  readonly #hairpin = new Map<string, number>();
+  /** The hairpin set, by endpoint address (each stands for its pair "ip . ip"). */
+  readonly #hairpin = new Wanted<typeof HAIRPIN_SET, true>([HAIRPIN_SET]);
   /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
   #elementsKnown = false;
   /** Shared pick chains the kernel holds with their current rules (undefined: unknown). */
@@ -236,7 +236,7 @@ export class NftSyncer {
         this.#totalEndpoints -= p.totalEndpoints;
         for (const e of p.elements) this.#elements.release(e.container, e.key, touched?.elements);
         for (const g of p.endpointGroups) this.#groups.release(g.container, g.prefix, touched?.groups);
-        for (const ip of p.hairpin) this.#releaseHairpin(ip, touched);
+        for (const ip of p.hairpin) this.#hairpin.release(HAIRPIN_SET, ip, touched?.hairpin);
       }
       const input = this.#inputs(key);
       const next = new Map<string, NftServicePort>();
@@ -247,7 +247,7 @@ export class NftSyncer {
         this.#totalEndpoints += port.totalEndpoints;
         for (const e of port.elements) this.#elements.acquire(e.container, e.key, e.value, touched?.elements);
         for (const g of port.endpointGroups) this.#groups.acquire(g.container, g.prefix, g, touched?.groups);
-        for (const ip of port.hairpin) this.#acquireHairpin(ip, touched);
+        for (const ip of port.hairpin) this.#hairpin.acquire(HAIRPIN_SET, ip, true, touched?.hairpin);
         if (!picksSeen.has(port.picks)) {
           picksSeen.add(port.picks);
           for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
@@ -348,7 +348,8 @@ export class NftSyncer {
       for (const text of texts) await this.#opts.nftables.run(text);
       if (last || ops.length) transactions += await this.#opts.nftables.apply(last, ops);
     } catch (err) {
-      this.#forgetKernelState();
+      // What the kernel holds is unknown now: rewrite everything next time, looking again at what exists.
+      this.requestFullSync();
       throw err;
     }
     const applied = performance.now();
@@ -385,19 +386,6 @@ export class NftSyncer {
     };
   }
 
-  #acquireHairpin(ip: string, touched: Touched | undefined): void {
-    const n = this.#hairpin.get(ip) ?? 0;
-    if (touched && !touched.hairpin.has(ip)) touched.hairpin.set(ip, n > 0);
-    this.#hairpin.set(ip, n + 1);
-  }
-
-  #releaseHairpin(ip: string, touched: Touched | undefined): void {
-    const n = this.#hairpin.get(ip) ?? 0;
-    if (touched && !touched.hairpin.has(ip)) touched.hairpin.set(ip, n > 0);
-    if (n <= 1) this.#hairpin.delete(ip);
-    else this.#hairpin.set(ip, n - 1);
-  }
-
   /** Every container flushed and refilled: for when what the kernel holds is unknown. */
   #elementRefillOps(): NftBatchOp[] {
     const ops: NftBatchOp[] = [];
@@ -406,18 +394,9 @@ export class NftSyncer {
       const elements = this.#elements.of(container);
       if (elements.size) ops.push({ op: 'add', container, elements: [...elements] });
       if (isEndpointMap(container) && this.#groups.of(container).size) ops.push({ op: 'add groups', container, groups: [...this.#groups.of(container).values()] });
-      if (container === HAIRPIN_SET && this.#hairpin.size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.keys()] });
+      if (container === HAIRPIN_SET && this.#hairpin.of(container).size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.of(container).keys()] });
     }
     return ops;
-  }
-
-  /** What the kernel holds is unknown after a failure: the next sync rewrites everything, looking again at what exists. */
-  #forgetKernelState(): void {
-    this.#needFullSync = true;
-    this.#knownChains = undefined;
-    this.#knownSets = undefined;
-    this.#elementsKnown = false;
-    this.#picks = undefined;
   }
 
   /**
@@ -437,8 +416,9 @@ export class NftSyncer {
         if (after !== undefined) add.push([key, after]);
       }
       if (container === HAIRPIN_SET) {
-        for (const [ip, before] of touched.hairpin) {
-          const after = this.#hairpin.has(ip);
+        const now = this.#hairpin.of(HAIRPIN_SET);
+        for (const [ip, before] of touched.hairpin.get(HAIRPIN_SET) ?? []) {
+          const after = now.get(ip);
           if (before && !after) remove.push([hairpinKey(ip), '']);
           if (after && !before) add.push([hairpinKey(ip), '']);
         }
