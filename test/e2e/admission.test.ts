@@ -2,7 +2,7 @@
 // with `kubectl describe quota`, refusing a `kubectl run` with upstream's message; priority and default tolerations.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -12,11 +12,7 @@ void describe('admission with kubectl 1.35', { timeout: 10 * 60_000 }, () => {
   let server: SkiffServer;
   const run = (args: string[], input?: string): Promise<KubectlResult> =>
     kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, input });
 
   before(async () => {
     server = await startSkiffServer({ datastore: 'sqlite', signal: abort.signal });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CriClient } from '../../src/kubelet/cri/client.ts';
-import { kubectl } from '../support/kubectl.ts';
+import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { eventually, freePort, repoRoot, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 180_000;
@@ -23,11 +23,8 @@ void describe('skiff agent beside skiff server', { skip: process.getuid?.() !== 
   let cri: CriClient;
 
   const run = (args: string[]) => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000 });
-  const ok = async (args: string[]): Promise<string> => {
-    const result = await run(args);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}\nagent:\n${agentOutput.slice(-3000)}`);
-    return result.stdout;
-  };
+  const ok = (args: string[]): Promise<string> =>
+    kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, detail: () => `agent:\n${agentOutput.slice(-3000)}` });
 
   before(async () => {
     // Its own pod range and bridge, so it never meets another test cluster's pods on this machine.

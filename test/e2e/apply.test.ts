@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, readKubeconfig, request, startSkiffServer, type Response, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -106,11 +106,8 @@ void describe('kubectl 1.35 apply, patch, edit, explain and CRDs against skiff s
   const run = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<KubectlResult> =>
     kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, ...options });
   /** Runs kubectl, asserts it succeeded, returns stdout. */
-  const ok = async (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> => {
-    const result = await run(args, options);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> =>
+    kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, ...options });
   const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '-o', 'json']));
   /** Writes `content` into the server's data dir and returns the path. */
   const file = (name: string, content: string): string => {

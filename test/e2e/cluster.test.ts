@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helm, kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { helm, kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, repoRoot, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 180_000;
@@ -23,11 +23,7 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
   let server: SkiffServer;
 
   const run = (args: string[], timeoutMs = 90_000): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs });
-  const ok = async (args: string[], timeoutMs?: number): Promise<string> => {
-    const result = await run(args, timeoutMs);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], timeoutMs = 90_000): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs });
   const json = async <T = any>(args: string[]): Promise<T> => JSON.parse(await ok([...args, '-o', 'json'])) as T;
   const pods = async (selector: string, ns = 'default'): Promise<Pod[]> => (await json<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', selector])).items;
   const running = (p: Pod) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');

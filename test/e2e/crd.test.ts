@@ -2,7 +2,7 @@
 // subresources, through the real kubectl 1.35.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -39,11 +39,7 @@ const crd = {
 describe('CustomResourceDefinitions: versions, status and scale', { timeout: 10 * 60_000 }, () => {
   let server: SkiffServer;
   const run = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const r = await run(args, input);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, input });
   const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '-o', 'json']));
 
   before(async () => {

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubectl, kubectlStream, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlStream, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, request, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const NS = 'drain-test';
@@ -17,11 +17,7 @@ void describe('kubectl drain against skiff server', { timeout: 10 * 60_000 }, ()
   let server: SkiffServer;
 
   const run = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, input });
   const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '-o', 'json']));
   const api = async (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> => {
     const res = await request(server, { method, path, ...(body === undefined ? {} : { body, headers: { 'Content-Type': contentType } }) });

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { controllerFactories } from '../../src/controllers/index.ts';
-import { kubectl, kubectlStream, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlStream, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -15,11 +15,7 @@ void describe('garbage collection with kubectl delete --cascade', { timeout: 10 
 
   const run = (args: string[], input?: string): Promise<KubectlResult> =>
     kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, ...(input === undefined ? {} : { input }) });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, input });
   const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '-o', 'json']));
   const absent = async (kind: string, name: string): Promise<boolean> => {
     const result = await run(['get', kind, name, '-n', ns]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { helm, kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { helm, kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -28,11 +28,7 @@ void describe('helm 4 against skiff server', { timeout: 10 * 60_000 }, () => {
     return result.stdout;
   };
   const runKubectl = (args: string[]): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000 });
-  const okKubectl = async (args: string[]): Promise<string> => {
-    const result = await runKubectl(args);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const okKubectl = (args: string[]): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000 });
   const getJson = async (args: string[]): Promise<any> => JSON.parse(await okKubectl([...args, '-o', 'json']));
 
   /** The release record in a release Secret: base64 (Secret data) of base64 of gzipped JSON. */

@@ -2,7 +2,7 @@
 // agent runs pods yet, so the test moves them to Succeeded itself through the status subresource, as a kubelet would.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { eventually, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -12,11 +12,7 @@ describe('Jobs and CronJobs with kubectl 1.35', { timeout: 10 * 60_000 }, () => 
   let server: SkiffServer;
 
   const run = (args: string[]): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000 });
-  const ok = async (args: string[]): Promise<string> => {
-    const result = await run(args);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[]): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000 });
   const json = async (args: string[]): Promise<any> => JSON.parse(await ok([...args, '-o', 'json']));
 
   /** Waits for the Job's pod and marks it Succeeded with exit code 0. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { controllerFactories } from '../../src/controllers/index.ts';
 import type { GroupVersionResource } from '../../src/client/client.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
-import { kubectl } from '../support/kubectl.ts';
+import { kubectlOk } from '../support/kubectl.ts';
 import { same, type SameOptions } from '../support/kubectl-sidebyside.ts';
 import { eventually } from '../support/server.ts';
 
@@ -59,10 +59,7 @@ describe('kubectl describe: Skiff beside kubectl 1.35', { timeout: 15 * 60_000 }
   before(async () => {
     const pick = (name: string) => controllerFactories[name]!;
     cluster = await startTestCluster({ controllers: { deployment: pick('deployment'), replicaset: pick('replicaset') } });
-    const ok = async (args: string[]) => {
-      const r = await kubectl(args, { kubeconfig: cluster.kubeconfig });
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    };
+    const ok = (args: string[]) => kubectlOk(args, { kubeconfig: cluster.kubeconfig });
 
     // A Deployment rolled once: an old and a new ReplicaSet (no kubelet runs, so the rollout stops half way).
     await ok(['create', 'deployment', 'nginx', '--image=nginx:1.26', '--replicas=2', '--port=80']);

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
-import { kubeCacheDir, kubectl, kubectlPath, type KubectlResult } from '../support/kubectl.ts';
+import { kubeCacheDir, kubectlOk, kubectlPath, type KubectlResult } from '../support/kubectl.ts';
 import { cleanEnv, normalise, same as sameIn, skiffCommand, type SameOptions } from '../support/kubectl-sidebyside.ts';
 import { eventually, repoRoot } from '../support/server.ts';
 
@@ -27,11 +27,7 @@ describe('skiff kubectl inspects a cluster as kubectl 1.35 does', { timeout: 15 
   before(async () => {
     cluster = await startTestCluster({});
     dir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-inspect-'));
-    const ok = async (args: string[]) => {
-      const r = await kubectl(args, { kubeconfig: cluster.kubeconfig });
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const ok = (args: string[]) => kubectlOk(args, { kubeconfig: cluster.kubeconfig });
     await ok(['create', 'namespace', 'shop']);
     await ok(['create', 'deployment', 'web', '--image=nginx']);
     await ok(['create', 'configmap', 'keep', '--from-literal=a=b']);

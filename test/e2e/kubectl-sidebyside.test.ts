@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controllerFactories } from '../../src/controllers/index.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, type KubectlResult } from '../support/kubectl.ts';
 import { same as sameIn, type SameOptions } from '../support/kubectl-sidebyside.ts';
 import { eventually } from '../support/server.ts';
 
@@ -22,10 +22,7 @@ describe('skiff kubectl beside kubectl 1.35', { timeout: 15 * 60_000 }, () => {
     const pick = (name: string) => controllerFactories[name]!;
     cluster = await startTestCluster({ controllers: { deployment: pick('deployment'), replicaset: pick('replicaset') } });
     dir = await mkdtemp(join(tmpdir(), 'skiff-kubectl-sbs-'));
-    const ok = async (args: string[]) => {
-      const r = await kubectl(args, { kubeconfig: cluster.kubeconfig });
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    };
+    const ok = (args: string[]) => kubectlOk(args, { kubeconfig: cluster.kubeconfig });
     await ok(['create', 'namespace', 'shop']);
     await ok(['create', 'deployment', 'nginx', '--image=nginx', '--replicas=2', '--port=80']);
     await ok(['create', 'deployment', 'api', '--image=registry.example/api:1.2', '-n', 'shop']);

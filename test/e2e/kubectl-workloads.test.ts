@@ -12,7 +12,7 @@ import { controllerFactories } from '../../src/controllers/index.ts';
 import { isNotFound } from '../../src/client/errors.ts';
 import { gvr, startTestCluster, type TestCluster } from '../support/cluster.ts';
 import { startFakeKubelet, type FakeKubelet } from '../support/fakekubelet.ts';
-import { kubeCacheDir, kubectl } from '../support/kubectl.ts';
+import { kubeCacheDir, kubectlOk } from '../support/kubectl.ts';
 import { cleanEnv, same as sameIn, skiffCommand, type SameOptions } from '../support/kubectl-sidebyside.ts';
 import { eventually, repoRoot } from '../support/server.ts';
 
@@ -41,11 +41,7 @@ describe('skiff kubectl workloads beside kubectl 1.35', { timeout: 15 * 60_000 }
   let finishing: Promise<void> | undefined;
 
   const same = (args: string[], options: SameOptions = {}) => sameIn(cluster.kubeconfig, args, options);
-  const ok = async (args: string[]) => {
-    const r = await kubectl(args, { kubeconfig: cluster.kubeconfig });
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => kubectlOk(args, { kubeconfig: cluster.kubeconfig });
   const get = (resource: typeof gvr.deployments, name: string) => cluster.client.get<Fields>(resource, 'default', name);
   const getNode = (name: string) => cluster.client.get<Fields>(gvr.nodes, undefined, name);
   /** Both twins' Deployment settled: observed, all replicas updated, `available` of them available. */

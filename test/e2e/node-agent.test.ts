@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from 'kubernetes-types/core/v1.d.ts';
 import { CriClient } from '../../src/kubelet/cri/client.ts';
 import { httpGet } from '../support/http.ts';
-import { kubectl, kubectlPath, kubectlStream } from '../support/kubectl.ts';
+import { kubectl, kubectlOk, kubectlPath, kubectlStream } from '../support/kubectl.ts';
 import { eventually, freePort, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 180_000;
@@ -22,11 +22,7 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
   let kubeletPort: number;
 
   const run = (args: string[], input?: string, timeoutMs = 90_000) => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs, ...(input === undefined ? {} : { input }) });
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, input });
   const getPod = async (name: string): Promise<Pod> => JSON.parse(await ok(['get', 'pod', name, '-o', 'json'])) as Pod;
   const waitReady = (what: string, seconds = 120) => ok(['wait', '--for=condition=Ready', what, `--timeout=${seconds}s`]);
 

@@ -8,7 +8,7 @@ import { httpsTransport, type Transport } from '../../src/client/transport.ts';
 import { startFakeKubelet, type FakeKubelet } from '../support/fakekubelet.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { helm, kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { helm, kubectlOk } from '../support/kubectl.ts';
 import { eventually, readKubeconfig, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 interface ReplicaSetSummary {
@@ -35,12 +35,8 @@ void describe('kubectl rollout against skiff server', { timeout: 10 * 60_000 }, 
     await server?.stop();
   });
 
-  const run = (args: string[], timeoutMs = 120_000): Promise<KubectlResult> => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs });
-  const ok = async (args: string[], timeoutMs?: number): Promise<string> => {
-    const result = await run(args, timeoutMs);
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}\n${server.output().slice(-3000)}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], timeoutMs = 120_000): Promise<string> =>
+    kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs, detail: () => server.output().slice(-3000) });
   const rolloutStatus = async () => {
     const out = await ok(['rollout', 'status', 'deployment/web', '--timeout=90s'], 120_000);
     assert.match(out, /deployment "web" successfully rolled out/);

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { Pod, Service } from 'kubernetes-types/core/v1.d.ts';
 import { CriClient } from '../../src/kubelet/cri/client.ts';
 import { httpGet } from '../support/http.ts';
-import { kubectl } from '../support/kubectl.ts';
+import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { eventually, freePort, repoRoot, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const run = promisify(execFile);
@@ -51,11 +51,7 @@ for (const PROXY_MODE of PROXY_MODES) {
     let nodeIP: string;
 
     const kc = (args: string[], input?: string, timeoutMs = 90_000) => kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs, ...(input === undefined ? {} : { input }) });
-    const ok = async (args: string[], input?: string): Promise<string> => {
-      const result = await kc(args, input);
-      assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-      return result.stdout;
-    };
+    const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 90_000, input });
     /** `skiff kubectl …` as the README has it: the same program the user types, with the cluster's kubeconfig. */
     const skiffKubectl = async (args: string[]): Promise<string> => {
       const { stdout } = await run(join(repoRoot, 'bin', 'skiff'), ['kubectl', ...args], { env: { ...process.env, KUBECONFIG: server.kubeconfig }, timeout: 90_000 });

