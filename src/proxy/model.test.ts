@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { service, slice } from './fixtures.testutil.ts';
-import { cidrContains, serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
+import { cidrContains, compareEndpoints, isIPv4, serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
 import { categorizeEndpoints } from './topology.ts';
 
 describe('servicePorts', () => {
@@ -159,5 +159,27 @@ describe('cidrContains', () => {
     assert.ok(cidrContains('192.0.2.2/32', '192.0.2.2'));
     assert.ok(cidrContains('0.0.0.0/0', '8.8.8.8'));
     assert.ok(!cidrContains('203.0.113.0/25', '203.0.113.200'));
+  });
+});
+
+describe('isIPv4', () => {
+  it('accepts dotted quads and refuses everything else', () => {
+    for (const ip of ['0.0.0.0', '10.244.0.1', '255.255.255.255', '192.0.2.10']) assert.ok(isIPv4(ip), ip);
+    const bad = ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.04', '01.2.3.4', '1.2.3.4 ', ' 1.2.3.4', '1..2.3', '1.2.3.1000', 'fd00::1', '1.2.3.-4', 'a.b.c.d', '1.2.3.4/32'];
+    for (const ip of bad) assert.ok(!isIPv4(ip), ip);
+  });
+});
+
+describe('compareEndpoints', () => {
+  it('orders endpoints exactly as their "ip:port" strings compare', () => {
+    const ips = ['10.0.0.1', '10.0.0.10', '10.0.0.100', '10.0.0.2', '10.0.1.1', '10.0.10.1', '9.9.9.9', '100.0.0.1'];
+    const ports = [80, 8080, 9, 443];
+    const eps = ips.flatMap((ip) => ports.map((port) => ({ ip, port, endpoint: `${ip}:${port}`, nodeName: '', isLocal: false, ready: true, serving: true, terminating: false })));
+    for (const a of eps) {
+      for (const b of eps) {
+        const want = a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+        assert.equal(Math.sign(compareEndpoints(a, b)), want, `${a.endpoint} vs ${b.endpoint}`);
+      }
+    }
   });
 });

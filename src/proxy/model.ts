@@ -32,15 +32,45 @@ export interface ServicePortInfo {
 }
 
 export interface EndpointInfo {
-  ip: string;
-  port: number;
+  readonly ip: string;
+  readonly port: number;
   /** "ip:port", the endpoint's identity in chain names and comments. */
-  endpoint: string;
-  nodeName: string;
-  isLocal: boolean;
-  ready: boolean;
-  serving: boolean;
-  terminating: boolean;
+  readonly endpoint: string;
+  readonly nodeName: string;
+  readonly isLocal: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+}
+
+/** An endpoint as serviceEndpoints reads it: its "ip:port" string is made only when asked for (the pick layout never does). */
+class Endpoint implements EndpointInfo {
+  #endpoint: string | undefined;
+  constructor(
+    readonly ip: string,
+    readonly port: number,
+    readonly nodeName: string,
+    readonly isLocal: boolean,
+    readonly ready: boolean,
+    readonly serving: boolean,
+    readonly terminating: boolean,
+  ) {}
+
+  get endpoint(): string {
+    return (this.#endpoint ??= `${this.ip}:${this.port}`);
+  }
+}
+
+/** Orders endpoints as their "ip:port" strings compare, without making them. */
+export function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
+  if (a.ip === b.ip) return a.port === b.port ? 0 : String(a.port) < String(b.port) ? -1 : 1;
+  const n = Math.min(a.ip.length, b.ip.length);
+  for (let i = 0; i < n; i++) {
+    const d = a.ip.charCodeAt(i) - b.ip.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  // One address begins the other: the shorter one's ':' sorts after the longer one's next digit or '.'.
+  return a.ip.length < b.ip.length ? 1 : -1;
 }
 
 /** Key of a service port (and of its endpoints): its ServicePortName string and protocol. */
@@ -48,10 +78,18 @@ export function servicePortKey(name: string, protocol: string): string {
   return `${name}|${protocol}`;
 }
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
+/** Dotted-quad IPv4, no leading zeros (as Go's netip parses it). By hand: every endpoint address of every sync. */
 export function isIPv4(ip: string): boolean {
-  return IPV4.test(ip);
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0 && ip.charCodeAt(i++) !== 46) return false;
+    const start = i;
+    let value = 0;
+    for (let c = ip.charCodeAt(i); c >= 48 && c <= 57; c = ip.charCodeAt(++i)) value = value * 10 + c - 48;
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && ip.charCodeAt(start) === 48)) return false;
+  }
+  return i === ip.length;
 }
 
 function isIPv4CIDR(cidr: string): boolean {
@@ -109,13 +147,13 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
   const affinity = spec.sessionAffinity === 'ClientIP';
   const externalPolicyLocal = externallyAccessibleService(svc) && spec.externalTrafficPolicy === 'Local';
   const needsHealthCheck = spec.type === 'LoadBalancer' && externalPolicyLocal;
-  const loadBalancerVIPs = (svc.status?.loadBalancer?.ingress ?? [])
-    .filter((ing) => ing.ip && (ing.ipMode === undefined || ing.ipMode === 'VIP'))
-    .map((ing) => ing.ip!)
-    .filter(isIPv4);
   // Computed once for all ports; most Services have none of these, and share one empty list (every port is kept).
-  const externalIPs = orNone((spec.externalIPs ?? []).filter(isIPv4));
-  const sourceRanges = orNone((spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(isIPv4CIDR));
+  const ingress = svc.status?.loadBalancer?.ingress;
+  const loadBalancerVIPs = ingress?.length
+    ? orNone(ingress.filter((ing) => ing.ip && (ing.ipMode === undefined || ing.ipMode === 'VIP')).map((ing) => ing.ip!).filter(isIPv4))
+    : NONE;
+  const externalIPs = spec.externalIPs?.length ? orNone(spec.externalIPs.filter(isIPv4)) : NONE;
+  const sourceRanges = spec.loadBalancerSourceRanges?.length ? orNone(spec.loadBalancerSourceRanges.map((r) => r.trim()).filter(isIPv4CIDR)) : NONE;
   return (spec.ports ?? []).map((port) => ({
     name: portNameString(serviceKey, port),
     serviceKey,
@@ -125,7 +163,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
     port: port.port,
     nodePort: port.nodePort ?? 0,
     externalIPs,
-    loadBalancerVIPs: orNone(loadBalancerVIPs),
+    loadBalancerVIPs,
     loadBalancerSourceRanges: sourceRanges,
     healthCheckNodePort: needsHealthCheck ? (spec.healthCheckNodePort ?? 0) : 0,
     sessionAffinityClientIP: affinity,
@@ -173,16 +211,8 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
         const ip = ep.addresses?.[0];
         if (!ip || !isIPv4(ip)) continue;
         const epNode = ep.nodeName ?? '';
-        list.push({
-          ip,
-          port: port.port,
-          endpoint: `${ip}:${port.port}`,
-          nodeName: epNode,
-          isLocal: nodeName !== '' && epNode === nodeName,
-          ready: ep.conditions?.ready ?? true,
-          serving: ep.conditions?.serving ?? true,
-          terminating: ep.conditions?.terminating ?? false,
-        });
+        const c = ep.conditions;
+        list.push(new Endpoint(ip, port.port, epNode, nodeName !== '' && epNode === nodeName, c?.ready ?? true, c?.serving ?? true, c?.terminating ?? false));
       }
     }
   }
@@ -193,10 +223,10 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
       byPort.delete(key);
       continue;
     }
-    if (!inOrder(list)) list.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+    if (!inOrder(list)) list.sort(compareEndpoints);
     let kept = 0;
     for (let i = 1; i < list.length; i++) {
-      if (list[i]!.endpoint !== list[kept]!.endpoint) list[++kept] = list[i]!;
+      if (compareEndpoints(list[i]!, list[kept]!) !== 0) list[++kept] = list[i]!;
       else if (list[i]!.isLocal) list[kept] = list[i]!;
     }
     list.length = kept + 1;
@@ -205,6 +235,6 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
 }
 
 function inOrder(list: readonly EndpointInfo[]): boolean {
-  for (let i = 1; i < list.length; i++) if (list[i - 1]!.endpoint > list[i]!.endpoint) return false;
+  for (let i = 1; i < list.length; i++) if (compareEndpoints(list[i - 1]!, list[i]!) > 0) return false;
   return true;
 }

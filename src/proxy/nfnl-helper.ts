@@ -1,6 +1,7 @@
 // Finds the nfnl-send helper (nfnl-send.c), compiling it into dist/ with the machine's C compiler the first time, or
-// when the source is newer, and runs it. Resolves null when it cannot be had — no compiler, an unwritable dist/, or
-// SKIFF_NFT_NETLINK=0 — and the nftables mode then writes elements as `nft` text (slower, same result).
+// when the source is newer, and runs it. Resolves null when it cannot be had — no compiler, an unwritable dist/, a
+// big-endian host or SKIFF_NFT_NETLINK=0 — and the nftables mode then writes elements as `nft` text and runs `nft`
+// itself (slower, same result).
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
@@ -20,6 +21,10 @@ export function netlinkSender(): Promise<string | null> {
 }
 
 async function find(): Promise<string | null> {
+  if (!littleEndian) {
+    process.emitWarning('nftables: map elements are written with nft (the netlink encoder writes little-endian only)');
+    return null;
+  }
   const [source, binary] = await Promise.all([stat(SOURCE).catch(() => undefined), stat(BINARY).catch(() => undefined)]);
   if (binary && (!source || binary.mtimeMs >= source.mtimeMs)) return BINARY;
   let why = `${SOURCE} is missing`;
@@ -62,8 +67,22 @@ export class NetlinkSender {
     readonly netns: string | undefined,
   ) {}
 
+  /** Sends a batch; resolves with the kernel's answers. */
   send(batch: Buffer): Promise<string> {
-    const run = this.#queue.then(() => this.#send(batch));
+    return this.#enqueue(() => this.#request(batch.length, batch, parseAcks));
+  }
+
+  /**
+   * Runs `nft -f -` (`-t`: terse) with `script` on its stdin from the helper — in the helper's network namespace, with
+   * no fork of this process. Resolves with nft's exit code (127: it could not be started) and output.
+   */
+  nft(script: string, opts: { terse?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const body = Buffer.from(`${opts.terse ? 't' : 'f'}${script}`);
+    return this.#enqueue(() => this.#request(body.length | NFT_REQUEST, body, parseNftAnswer));
+  }
+
+  #enqueue<T>(request: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(request);
     this.#queue = run.catch(() => {});
     return run;
   }
@@ -74,10 +93,11 @@ export class NetlinkSender {
     this.#child = undefined;
   }
 
-  #send(batch: Buffer): Promise<string> {
+  /** Writes one request (its length word, then its body) and resolves with the answer `parse` finds in the output. */
+  #request<T>(lengthWord: number, body: Buffer, parse: (out: Buffer) => T | undefined): Promise<T> {
     const child = this.#start();
     return new Promise((resolve, reject) => {
-      let out = '';
+      let out: Buffer = Buffer.alloc(0);
       let stderr = '';
       const finish = () => {
         child.stdout.off('data', onData);
@@ -87,10 +107,18 @@ export class NetlinkSender {
         setRef(child, false);
       };
       const onData = (b: Buffer) => {
-        out += b.toString('utf8');
-        if (out === 'end\n' || out.endsWith('\nend\n')) {
+        out = out.length ? Buffer.concat([out, b]) : b;
+        let answer: T | undefined;
+        try {
+          answer = parse(out);
+        } catch (err) {
           finish();
-          resolve(out.slice(0, -4));
+          reject(err as Error);
+          return;
+        }
+        if (answer !== undefined) {
+          finish();
+          resolve(answer);
         }
       };
       const onStderr = (b: Buffer) => {
@@ -110,10 +138,9 @@ export class NetlinkSender {
       child.on('error', onError);
       setRef(child, true);
       const length = Buffer.alloc(4);
-      if (littleEndian) length.writeUInt32LE(batch.length);
-      else length.writeUInt32BE(batch.length);
+      length.writeUInt32LE(lengthWord >>> 0);
       child.stdin.write(length);
-      child.stdin.write(batch);
+      child.stdin.write(body);
     });
   }
 
@@ -138,6 +165,30 @@ export class NetlinkSender {
 }
 
 const littleEndian = endianness() === 'LE';
+/** The length word's top bit: the request is a script for nft, not a batch (nfnl-send.c). */
+const NFT_REQUEST = 0x80000000;
+
+/** A batch's answer: the "SEQ ERRNO MESSAGE" lines before "end". */
+function parseAcks(out: Buffer): string | undefined {
+  const text = out.toString('utf8');
+  return text === 'end\n' || text.endsWith('\nend\n') ? text.slice(0, -4) : undefined;
+}
+
+/** An nft request's answer: "nft STATUS OUTLEN ERRLEN", nft's stdout and stderr, "end". */
+export function parseNftAnswer(out: Buffer): { code: number; stdout: string; stderr: string } | undefined {
+  const eol = out.indexOf(10);
+  if (eol < 0) return undefined;
+  const m = /^nft (\d+) (\d+) (\d+)$/.exec(out.subarray(0, eol).toString('latin1'));
+  if (!m) throw new Error(`nfnl-send: unexpected answer ${JSON.stringify(out.subarray(0, eol).toString('utf8').slice(0, 100))}`);
+  const [code, outLength, errLength] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const start = eol + 1;
+  if (out.length < start + outLength + errLength + 4) return undefined;
+  return {
+    code,
+    stdout: out.subarray(start, start + outLength).toString('utf8'),
+    stderr: out.subarray(start + outLength, start + outLength + errLength).toString('utf8'),
+  };
+}
 
 /** Whether the helper keeps this process alive: only while a batch is in flight. */
 function setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {

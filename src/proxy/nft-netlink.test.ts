@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseNftAnswer } from './nfnl-helper.ts';
 import { batchFailure, batchOpsText, encodeBatch, type NftBatchOp } from './nft-netlink.ts';
 
 /** The messages of a batch: [type, flags, seq] and the payload after the nfgenmsg header. */
@@ -80,5 +81,17 @@ describe('nf_tables batches', () => {
       'add element ip kube-proxy service-ips (1 elements, first 10.96.0.1 . tcp . 80): no such file or directory (ENOENT: Chain not found)',
     );
     assert.equal(batchFailure(batch, `${flush} 0 -\n`), 'the kernel acknowledged 1 of 2 nf_tables messages');
+  });
+});
+
+describe('the helper\'s answer to an nft script', () => {
+  it('waits for every byte of both outputs, counted in bytes', () => {
+    const answer = Buffer.from('nft 1 9 10\ntable é\nError: x\n\nend\n');
+    for (let cut = 0; cut < answer.length - 4; cut++) assert.equal(parseNftAnswer(answer.subarray(0, cut)), undefined, `cut at ${cut}`);
+    assert.deepEqual(parseNftAnswer(answer), { code: 1, stdout: 'table é\n', stderr: 'Error: x\n\n' });
+  });
+
+  it('refuses an answer it does not understand', () => {
+    assert.throws(() => parseNftAnswer(Buffer.from('12 0 -\nend\n')), /unexpected answer/);
   });
 });

@@ -5,7 +5,9 @@
 //
 // Only what a sync's last transaction does to existing objects is encoded: element adds and deletes, map and set
 // flushes, chain flushes and set deletes. Tables, chains, rules and sets are still created with `nft -f`.
-import { endianness } from 'node:os';
+//
+// Netlink is host-endian: this encoder writes little-endian only (x86-64, arm64); nfnl-helper.ts offers no helper on
+// a big-endian host, and the elements then go as `nft` text.
 import { getSystemErrorMap } from 'node:util';
 import { NFT_TABLE, T, groupElements, hairpinKey, isSetContainer, type ElementContainer, type EndpointMap, type HAIRPIN_SET, type NftEndpointGroup } from './nft-rules.ts';
 
@@ -101,7 +103,6 @@ function containerLayout(c: ElementContainer): Layout {
   return { key: ['ip', 'proto', 'port'], data: 'verdict' };
 }
 
-const littleEndian = endianness() === 'LE';
 const SPACE = 32;
 const DOT = 46;
 const COLON = 58;
@@ -123,18 +124,24 @@ function badElement(text: string, what: string): Error {
   return new Error(`nft element ${what} "${text}" does not fit its set's type`);
 }
 
-/** A growing buffer of netlink messages. */
+/** A growing buffer of netlink messages, also seen as 32-bit words (attributes start and end on 4-byte bounds). */
 class Writer {
-  buf: Buffer;
+  buf!: Buffer;
+  words!: Int32Array;
   pos = 0;
   constructor(size: number) {
-    this.buf = Buffer.alloc(size);
+    this.#allocate(size);
   }
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    const old = this.buf;
+    this.#allocate(Math.max(old.length * 2, this.pos + n));
+    old.copy(this.buf, 0, 0, this.pos);
+  }
+  #allocate(size: number): void {
+    const bytes = new ArrayBuffer((size + 3) & ~3);
+    this.buf = Buffer.from(bytes);
+    this.words = new Int32Array(bytes);
   }
   u16le(v: number, at: number): void {
     this.buf[at] = v & 255;
@@ -217,8 +224,7 @@ class Writer {
           const v = scanNumber(text, i, 0xffffffff);
           if (v < 0) throw badElement(text, what);
           i = scanEnd;
-          if (littleEndian) buf.writeUInt32LE(v, slot);
-          else buf.writeUInt32BE(v, slot);
+          buf.writeUInt32LE(v, slot);
           break;
         }
       }
@@ -232,37 +238,54 @@ class Writer {
     this.pos += n;
   }
   /**
-   * An endpoint group's element at `index`: a copy of the group's template (every attribute header and the key's
-   * prefix, from groupTemplate) with the index, address and port written in.
+   * An endpoint group's element at `index`: the group's template (its first `n` words: every attribute header and
+   * the key's prefix, from groupTemplate) with the index, address and port written in, word by word (a full sync
+   * writes 100,000 of these).
    */
-  groupElement(template: Buffer, index: number, ip: string, port: number): void {
-    const at = this.pos;
-    const n = template.length;
-    this.room(n);
-    const buf = this.buf;
-    buf.set(template, at);
-    if (littleEndian) buf.writeUInt32LE(index, at + n - 20);
-    else buf.writeUInt32BE(index, at + n - 20);
-    if (writeIPv4(buf, at + n - 8, ip, 0) !== ip.length || !(port >= 0 && port <= 0xffff)) throw badElement(`${ip} . ${port}`, 'value');
-    buf[at + n - 4] = port >>> 8;
-    buf[at + n - 3] = port & 255;
-    this.pos += n;
+  groupElement(template: Int32Array, n: number, index: number, ip: string, port: number): void {
+    this.room(n * 4);
+    const words = this.words;
+    const at = this.pos >>> 2;
+    for (let k = 0; k < n; k++) words[at + k] = template[k]!;
+    const address = ipv4Word(ip);
+    if (address < 0 || !(port >= 0 && port <= 0xffff)) throw badElement(`${ip} . ${port}`, 'value');
+    words[at + n - 5] = index;
+    words[at + n - 2] = address;
+    words[at + n - 1] = (port >>> 8) | ((port & 255) << 8);
+    this.pos += n * 4;
   }
   /** The element "ip . ip" of a set of address pairs: LIST_ELEM { KEY { VALUE { ip, ip } } }. */
   pair(ip: string): void {
-    const at = this.pos;
     this.room(20);
-    const buf = this.buf;
-    this.u16le(20, at); // LIST_ELEM {
-    this.u16le(NFTA_LIST_ELEM | NLA_F_NESTED, at + 2);
-    this.u16le(16, at + 4); // KEY {
-    this.u16le(NFTA_SET_ELEM_KEY | NLA_F_NESTED, at + 6);
-    this.u16le(12, at + 8); // VALUE { ip, ip } } }
-    this.u16le(NFTA_DATA_VALUE, at + 10);
-    if (writeIPv4(buf, at + 12, ip, 0) !== ip.length) throw badElement(hairpinKey(ip), 'key');
-    buf.copyWithin(at + 16, at + 12, at + 16);
+    const address = ipv4Word(ip);
+    if (address < 0) throw badElement(hairpinKey(ip), 'key');
+    const words = this.words;
+    const at = this.pos >>> 2;
+    words[at] = attributeHeader(20, NFTA_LIST_ELEM | NLA_F_NESTED);
+    words[at + 1] = attributeHeader(16, NFTA_SET_ELEM_KEY | NLA_F_NESTED);
+    words[at + 2] = attributeHeader(12, NFTA_DATA_VALUE);
+    words[at + 3] = words[at + 4] = address;
     this.pos += 20;
   }
+}
+
+/** An attribute's header (length, type) as one little-endian word. */
+function attributeHeader(length: number, type: number): number {
+  return length | (type << 16);
+}
+
+/** The IPv4 address `text` as the little-endian word whose bytes are in network order; -1 if it is not one. */
+function ipv4Word(text: string): number {
+  let word = 0;
+  let i = 0;
+  for (let o = 0; o < 4; o++) {
+    if (o > 0 && text.charCodeAt(i++) !== DOT) return -1;
+    const v = scanNumber(text, i, 255);
+    if (v < 0) return -1;
+    i = scanEnd;
+    word |= v << (8 * o);
+  }
+  return i === text.length ? word >>> 0 : -1;
 }
 
 
@@ -282,11 +305,11 @@ function writeIPv4(buf: Buffer, slot: number, text: string, from: number): numbe
 const templateWriter = new Writer(128);
 
 /**
- * The bytes every element of a group shares, in the order groupElement fills them: LIST_ELEM { KEY { VALUE { prefix
+ * The words every element of a group shares, in the order groupElement fills them: LIST_ELEM { KEY { VALUE { prefix
  * fields, index } }, DATA { VALUE { address, port } } }, with the index, address and port left zero. `fields`: the
- * key's layout without its last field (the index).
+ * key's layout without its last field (the index). Written into templateWriter; resolves with the word count.
  */
-function groupTemplate(fields: readonly Field[], prefix: string): Buffer {
+function groupTemplate(fields: readonly Field[], prefix: string): number {
   const w = templateWriter;
   w.pos = 0;
   const at = w.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
@@ -302,7 +325,7 @@ function groupTemplate(fields: readonly Field[], prefix: string): Buffer {
   w.end(dataValue);
   w.end(data);
   w.end(at);
-  return Buffer.from(w.buf.subarray(0, w.pos));
+  return w.pos >>> 2;
 }
 
 function writeVerdict(w: Writer, verdict: string): void {
@@ -337,10 +360,33 @@ function valueStart(value: string): { data: number; comment?: [number, number] }
   return comment ? { data: i + 3, comment } : { data: i + 3 };
 }
 
-function writeElement(w: Writer, layout: Layout, key: string, value: string | undefined): void {
+/**
+ * An element: its key, and for maps its value. A verdict map's values repeat (every Service with ten endpoints goes to
+ * the same pick chain), so each is encoded once per batch and copied after (`verdicts`).
+ */
+function writeElement(w: Writer, layout: Layout, key: string, value: string | undefined, verdicts: Map<string, Uint8Array>): void {
   const at = w.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
   w.fields(NFTA_SET_ELEM_KEY | NLA_F_NESTED, layout.key, key, 0, 'key');
-  if (value !== undefined && layout.data) {
+  if (value !== undefined && layout.data === 'verdict') {
+    const bytes = verdicts.get(value);
+    if (bytes) {
+      w.room(bytes.length);
+      w.buf.set(bytes, w.pos);
+      w.pos += bytes.length;
+    } else {
+      const from = w.pos;
+      writeValue(w, layout, value);
+      verdicts.set(value, w.buf.slice(from, w.pos));
+    }
+  } else if (value !== undefined) {
+    writeValue(w, layout, value);
+  }
+  w.end(at);
+}
+
+/** A map element's data (verdict, or fields) and its comment, if any. */
+function writeValue(w: Writer, layout: Layout, value: string): void {
+  if (layout.data) {
     const { data, comment } = valueStart(value);
     if (layout.data === 'verdict') writeVerdict(w, value.slice(data));
     else w.fields(NFTA_SET_ELEM_DATA | NLA_F_NESTED, layout.data, value, data, 'value');
@@ -356,13 +402,110 @@ function writeElement(w: Writer, layout: Layout, key: string, value: string | un
       w.end(ud);
     }
   }
-  w.end(at);
 }
 
 export interface EncodedBatch {
   bytes: Buffer;
   /** The sequence numbers of the messages between begin and end, each with the op it belongs to. */
   messages: Map<number, NftBatchOp>;
+}
+
+/**
+ * Messages going into one batch: each numbered (its sequence number maps back to its op, for errors), its length
+ * written once it is complete. Element lists are kept open across elements and closed when full.
+ */
+class BatchWriter {
+  readonly w: Writer;
+  readonly messages = new Map<number, NftBatchOp>();
+  #seq = 0;
+  /** The open element-list message and its list attribute (-1: none open). */
+  #listMessage = -1;
+  #list = 0;
+
+  constructor(capacity: number) {
+    this.w = new Writer(capacity);
+  }
+
+  /** Starts a message (nlmsghdr and nfgenmsg); returns its offset for finish(). */
+  message(type: number, flags: number, family: number, resId: number): number {
+    const w = this.w;
+    w.room(20);
+    const at = w.pos;
+    w.buf.writeUInt32LE(0, at); // length, once known
+    w.buf.writeUInt16LE(type, at + 4);
+    w.buf.writeUInt16LE(flags, at + 6);
+    w.buf.writeUInt32LE(++this.#seq, at + 8);
+    w.buf.writeUInt32LE(0, at + 12);
+    w.buf[at + 16] = family;
+    w.buf[at + 17] = 0; // NFNETLINK_V0
+    w.buf.writeUInt16BE(resId, at + 18);
+    w.pos += 20;
+    return at;
+  }
+
+  finish(at: number): void {
+    this.w.buf.writeUInt32LE(this.w.pos - at, at);
+  }
+
+  /** Starts an nf_tables message for `o`, acknowledged by the kernel. */
+  nft(type: number, o: NftBatchOp, extraFlags = 0): number {
+    const at = this.message((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | NLM_F_ACK | extraFlags, NFPROTO_IPV4, 0);
+    this.messages.set(this.#seq, o);
+    return at;
+  }
+
+  /** Makes sure an element list message for `o` is open (a message holds as many elements as fit, the next the rest). */
+  openList(o: NftBatchOp & { container: string }): void {
+    if (this.#listMessage >= 0) return;
+    const type = o.op === 'delete' ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
+    this.#listMessage = this.nft(type, o, type === NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+    this.w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+    this.w.string(NFTA_SET_ELEM_LIST_SET, o.container);
+    this.#list = this.w.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+  }
+
+  /** Closes the open element list once it is near the 16-bit attribute limit (or always, with `force`). */
+  closeList(force = false): void {
+    if (this.#listMessage < 0 || (!force && this.w.pos - this.#list < MAX_ELEMENTS_BYTES)) return;
+    this.w.end(this.#list);
+    this.finish(this.#listMessage);
+    this.#listMessage = -1;
+  }
+}
+
+// One function per kind of element list, each small: V8 optimizes a small hot loop long before one inside a large
+// function (a full sync runs each loop once, cold, over up to 100,000 elements).
+
+function writeGroups(b: BatchWriter, o: NftBatchOp & { op: 'add groups' }): void {
+  const prefixFields = containerLayout(o.container).key.slice(0, -1);
+  const w = b.w;
+  for (let k = 0; k < o.groups.length; k++) {
+    const g = o.groups[k]!;
+    const n = groupTemplate(prefixFields, g.prefix);
+    for (let i = 0; i < g.ips.length; i++) {
+      b.openList(o);
+      w.groupElement(templateWriter.words, n, i, g.ips[i]!, g.ports[i]!);
+      b.closeList();
+    }
+  }
+}
+
+function writePairs(b: BatchWriter, o: NftBatchOp & { op: 'add pairs' }): void {
+  for (let k = 0; k < o.ips.length; k++) {
+    b.openList(o);
+    b.w.pair(o.ips[k]!);
+    b.closeList();
+  }
+}
+
+function writeElements(b: BatchWriter, o: NftBatchOp & { op: 'add' | 'delete' }, verdicts: Map<string, Uint8Array>): void {
+  const layout = containerLayout(o.container);
+  for (let k = 0; k < o.elements.length; k++) {
+    const [key, value] = o.elements[k]!;
+    b.openList(o);
+    writeElement(b.w, layout, key, o.op === 'add' ? value : undefined, verdicts);
+    b.closeList();
+  }
 }
 
 /** The ops as one nf_tables batch: BATCH_BEGIN, a message per op (element lists split to fit), BATCH_END. */
@@ -374,100 +517,36 @@ export function encodeBatch(ops: readonly NftBatchOp[]): EncodedBatch {
     else if (o.op === 'add groups') for (const g of o.groups) elements += g.ips.length;
     else if (o.op === 'add pairs') elements += o.ips.length;
   }
-  const w = new Writer(65_536 + elements * 56);
-  const messages = new Map<number, NftBatchOp>();
-  let seq = 0;
-  const message = (type: number, flags: number, family: number, resId: number): number => {
-    w.room(20);
-    const at = w.pos;
-    w.buf.writeUInt32LE(0, at); // length, once known
-    w.buf.writeUInt16LE(type, at + 4);
-    w.buf.writeUInt16LE(flags, at + 6);
-    w.buf.writeUInt32LE(++seq, at + 8);
-    w.buf.writeUInt32LE(0, at + 12);
-    w.buf[at + 16] = family;
-    w.buf[at + 17] = 0; // NFNETLINK_V0
-    w.buf.writeUInt16BE(resId, at + 18);
-    w.pos += 20;
-    return at;
-  };
-  const finish = (at: number) => w.buf.writeUInt32LE(w.pos - at, at);
-  const nft = (type: number, o: NftBatchOp, extraFlags = 0): number => {
-    const at = message((NFNL_SUBSYS_NFTABLES << 8) | type, NLM_F_REQUEST | NLM_F_ACK | extraFlags, NFPROTO_IPV4, 0);
-    messages.set(seq, o);
-    return at;
-  };
-
-  finish(message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES));
+  const b = new BatchWriter(65_536 + elements * 56);
+  const w = b.w;
+  const verdicts = new Map<string, Uint8Array>();
+  b.finish(b.message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES));
   for (const o of ops) {
     if (o.op === 'flush chain') {
-      const at = nft(NFT_MSG_DELRULE, o);
+      const at = b.nft(NFT_MSG_DELRULE, o);
       w.string(NFTA_RULE_TABLE, NFT_TABLE);
       w.string(NFTA_RULE_CHAIN, o.chain);
-      finish(at);
+      b.finish(at);
     } else if (o.op === 'delete set') {
-      const at = nft(NFT_MSG_DELSET, o);
+      const at = b.nft(NFT_MSG_DELSET, o);
       w.string(NFTA_SET_TABLE, NFT_TABLE);
       w.string(NFTA_SET_NAME, o.set);
-      finish(at);
+      b.finish(at);
     } else if (o.op === 'flush') {
       // DELSETELEM without an element list empties the set.
-      const at = nft(NFT_MSG_DELSETELEM, o);
+      const at = b.nft(NFT_MSG_DELSETELEM, o);
       w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
       w.string(NFTA_SET_ELEM_LIST_SET, o.container);
-      finish(at);
+      b.finish(at);
     } else {
-      // Element lists: a message holds as many as fit, the next one the rest.
-      const type = o.op === 'delete' ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM;
-      let at = -1;
-      let list = 0;
-      const open = () => {
-        if (at >= 0) return;
-        at = nft(type, o, type === NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
-        w.string(NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
-        w.string(NFTA_SET_ELEM_LIST_SET, o.container);
-        list = w.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
-      };
-      const closeIfFull = () => {
-        if (w.pos - list < MAX_ELEMENTS_BYTES) return;
-        w.end(list);
-        finish(at);
-        at = -1;
-      };
-      if (o.op === 'add groups') {
-        const prefixFields = containerLayout(o.container).key.slice(0, -1);
-        for (let k = 0; k < o.groups.length; k++) {
-          const g = o.groups[k]!;
-          const template = groupTemplate(prefixFields, g.prefix);
-          for (let i = 0; i < g.ips.length; i++) {
-            open();
-            w.groupElement(template, i, g.ips[i]!, g.ports[i]!);
-            closeIfFull();
-          }
-        }
-      } else if (o.op === 'add pairs') {
-        for (let k = 0; k < o.ips.length; k++) {
-          open();
-          w.pair(o.ips[k]!);
-          closeIfFull();
-        }
-      } else {
-        const layout = containerLayout(o.container);
-        for (let k = 0; k < o.elements.length; k++) {
-          const [key, value] = o.elements[k]!;
-          open();
-          writeElement(w, layout, key, o.op === 'add' ? value : undefined);
-          closeIfFull();
-        }
-      }
-      if (at >= 0) {
-        w.end(list);
-        finish(at);
-      }
+      if (o.op === 'add groups') writeGroups(b, o);
+      else if (o.op === 'add pairs') writePairs(b, o);
+      else writeElements(b, o, verdicts);
+      b.closeList(true);
     }
   }
-  finish(message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES));
-  return { bytes: w.buf.subarray(0, w.pos), messages };
+  b.finish(b.message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, 0, NFNL_SUBSYS_NFTABLES));
+  return { bytes: w.buf.subarray(0, w.pos), messages: b.messages };
 }
 
 /** What nfnl-send printed: the first errors, described, or null when every message was acknowledged. */

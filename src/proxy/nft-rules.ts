@@ -380,7 +380,7 @@ function joinFields(...fields: (string | number)[]): string {
   return fields.join(' . ');
 }
 
-/** What pickServicePort builds up for one port. */
+/** What pickServicePort builds up for one port; its arrays are reused from port to port (what is kept is copied out). */
 interface PickParts {
   shared: PickShared;
   ctx: NftContext;
@@ -390,6 +390,7 @@ interface PickParts {
   /** The pick chains used, by name. */
   chains: string[];
 }
+const pickParts: Omit<PickParts, 'shared' | 'ctx' | 'proto'> = { elements: [], groups: [], chains: [] };
 
 /** A dispatch element leading to the shared pick chain for `eps`, and the port's endpoint group there. */
 function addPick(parts: PickParts, kind: PickKind, eps: readonly EndpointInfo[], prefix: string, dispatchMap: ElementContainer, dispatchKey: string): void {
@@ -398,13 +399,22 @@ function addPick(parts: PickParts, kind: PickKind, eps: readonly EndpointInfo[],
   if (!chain) parts.shared.chains.set(name, (chain = { rules: pickChainRules(kind, parts.proto, eps.length, parts.ctx), verdict: ` : goto ${name}` }));
   parts.chains.push(name);
   parts.elements.push({ container: dispatchMap, key: dispatchKey, value: chain.verdict });
-  const ips: string[] = [];
-  const ports: number[] = [];
-  for (const ep of eps) {
-    ips.push(ep.ip);
-    ports.push(ep.port);
-  }
-  parts.groups.push({ container: endpointMap(kind, parts.proto), prefix, ips, ports });
+  // Made to their length (map): arrays grown by push keep room for 17, and every group is kept.
+  parts.groups.push({ container: endpointMap(kind, parts.proto), prefix, ips: eps.map((ep) => ep.ip), ports: eps.map((ep) => ep.port) });
+}
+
+/** An external IP or load-balancer VIP: to the external pick chain, or (`external` null) to no-endpoint-services. */
+function addExternalIP(parts: PickParts, svc: ServicePortInfo, ip: string, external: readonly EndpointInfo[] | null, verdict: string): void {
+  const key = joinFields(ip, parts.proto, svc.port);
+  if (external) addPick(parts, 'external', external, joinFields(ip, svc.port), SERVICE_IPS_MAP, key);
+  else parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key, value: noEndpointsValue(svc, verdict) });
+}
+
+const canHairpin = (ep: EndpointInfo) => ep.isLocal || ep.nodeName === '';
+
+/** A no-endpoints map element's value: the port's name as comment, then reject or drop. */
+function noEndpointsValue(svc: ServicePortInfo, verdict: string): string {
+  return ` comment "${svc.name}" : ${verdict || 'drop'}`;
 }
 
 /** A port in the pick layout: elements only (dispatch, endpoints, hairpin pairs), and the pick chains they lead to. */
@@ -412,8 +422,9 @@ function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftConte
   let shared = pickShared.get(ctx);
   if (!shared) pickShared.set(ctx, (shared = { picks: new Map(), chains: new Map() }));
   const proto = svc.protocol.toLowerCase();
-  const parts: PickParts = { shared, ctx, proto, elements: [{ container: CLUSTER_IPS_SET, key: svc.clusterIP, value: '' }], groups: [], chains: [] };
-  const noEndpoints = (verdict: string) => ` comment "${svc.name}" : ${verdict || 'drop'}`;
+  const parts: PickParts = { shared, ctx, proto, ...pickParts };
+  parts.elements.length = parts.groups.length = parts.chains.length = 0;
+  parts.elements.push({ container: CLUSTER_IPS_SET, key: svc.clusterIP, value: '' });
   const external = inputs.clusterEndpoints;
   const externalReachable = inputs.hasEndpoints && external.length > 0;
 
@@ -421,27 +432,22 @@ function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftConte
   if (inputs.hasInternalEndpoints && inputs.internalEndpoints.length > 0) {
     addPick(parts, 'cluster', inputs.internalEndpoints, joinFields(svc.clusterIP, svc.port), SERVICE_IPS_MAP, clusterKey);
   } else {
-    parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key: clusterKey, value: noEndpoints(inputs.internalVerdict) });
+    parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key: clusterKey, value: noEndpointsValue(svc, inputs.internalVerdict) });
   }
-  for (const ips of [svc.externalIPs, svc.loadBalancerVIPs]) {
-    for (const ip of ips) {
-      if (externalReachable) addPick(parts, 'external', external, joinFields(ip, svc.port), SERVICE_IPS_MAP, joinFields(ip, proto, svc.port));
-      else parts.elements.push({ container: NO_ENDPOINT_SERVICES_MAP, key: joinFields(ip, proto, svc.port), value: noEndpoints(inputs.externalVerdict) });
-    }
-  }
+  for (const ip of svc.externalIPs) addExternalIP(parts, svc, ip, externalReachable ? external : null, inputs.externalVerdict);
+  for (const ip of svc.loadBalancerVIPs) addExternalIP(parts, svc, ip, externalReachable ? external : null, inputs.externalVerdict);
   if (svc.nodePort !== 0) {
     const key = joinFields(proto, svc.nodePort);
     if (externalReachable) addPick(parts, 'nodeport', external, String(svc.nodePort), SERVICE_NODEPORTS_MAP, key);
-    else parts.elements.push({ container: NO_ENDPOINT_NODEPORTS_MAP, key, value: noEndpoints(inputs.externalVerdict) });
+    else parts.elements.push({ container: NO_ENDPOINT_NODEPORTS_MAP, key, value: noEndpointsValue(svc, inputs.externalVerdict) });
   }
   // Only this node's endpoints (and those of no known node) can reach themselves through its rules: another node's
   // pod has its own node DNAT its ClusterIP traffic, and the external paths masquerade every client anyway.
-  const hairpin: string[] = [];
-  for (const ep of inputs.reachable) if (ep.isLocal || ep.nodeName === '') hairpin.push(ep.ip);
-  const picksKey = parts.chains.join(',');
+  const hairpin = inputs.reachable.filter(canHairpin).map((ep) => ep.ip);
+  const picksKey = parts.chains.length === 1 ? parts.chains[0]! : parts.chains.join(',');
   let picks = shared.picks.get(picksKey);
   if (!picks) shared.picks.set(picksKey, (picks = new Map(parts.chains.map((c) => [c, shared.chains.get(c)!.rules]))));
-  // Copied to their length: the arrays grown by push keep room for 17, and every port is kept.
+  // Copied out of the reused arrays, to their length: every port is kept.
   return { svc, chains: NO_CHAINS, affinitySets: NO_SETS, elements: parts.elements.slice(), endpointGroups: parts.groups.slice(), hairpin, picks, text: '', ruleCount: 0, totalEndpoints };
 }
 

@@ -100,15 +100,22 @@ describe('NftSyncer', () => {
     assert.ok(lines.includes('add element ip kube-proxy tcp-service-endpoints { 172.30.0.41 . 80 . 1 : 10.180.0.3 . 80 }'));
     assert.ok(!lines.some((l) => l.includes('pick-cluster-tcp-1') || l.includes('172.30.0.50')), lines.join('\n'));
 
-    // Its endpoints gone: the ClusterIP now rejects; the hairpin pair `other` still needs stays.
+    // Its endpoints gone: the ClusterIP now rejects. Hairpin pairs are only added between full syncs.
     nft.scripts.length = 0;
     syncer.updateEndpointSlice(slice('ns1', 'svc1', [], undefined, undefined, '4'));
     await syncer.sync();
     const next = nft.scripts.join('').trim().split('\n');
     assert.ok(next.includes('delete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }'));
     assert.ok(next.includes('add element ip kube-proxy no-endpoint-services { 172.30.0.41 . tcp . 80 comment "ns1/svc1:p80" : goto reject-chain }'));
-    assert.ok(next.includes('delete element ip kube-proxy hairpin-endpoints { 10.180.0.2 . 10.180.0.2, 10.180.0.3 . 10.180.0.3 }'), next.join('\n'));
-    assert.ok(!next.some((l) => l.includes('10.180.0.1 . 10.180.0.1')));
+    assert.ok(!next.some((l) => l.includes('hairpin-endpoints')), next.join('\n'));
+
+    // A full sync refills the set: only the pair `other` still needs is left.
+    nft.scripts.length = 0;
+    syncer.requestFullSync();
+    await syncer.sync();
+    const refill = nft.scripts.join('').trim().split('\n');
+    const hairpin = refill.filter((l) => /^(flush set|add element) ip kube-proxy hairpin-endpoints/.test(l));
+    assert.deepEqual(hairpin, ['flush set ip kube-proxy hairpin-endpoints', 'add element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }']);
   });
 
   it('writes only the changed chains of a Service in upstream\'s layout, deleting stale chains a sync later', async () => {

@@ -3,10 +3,10 @@
 // transaction when the netlink helper is missing). Like upstream's nftables proxier, a full sync rewrites the table's
 // fixed part, every service chain and every map element; a partial sync writes only the chains of the Services that
 // changed and the map/set elements that differ from what the kernel holds (kept incrementally: a sync looks only at the
-// elements of the ports that changed). Ports in the pick layout (nft-rules.ts) have no chains: their change is element
-// updates, plus a shared pick chain the first time a new endpoint count appears. Chains no longer used are flushed at
-// once and deleted a second later (upstream's staleChains: a kernel before 6.2 still counts a reference from a map
-// element deleted in the same transaction).
+// elements of the ports that changed; the hairpin set only grows between full syncs, see #elementDiffOps). Ports in
+// the pick layout (nft-rules.ts) have no chains: their change is element updates, plus a shared pick chain the first
+// time a new endpoint count appears. Chains no longer used are flushed at once and deleted a second later (upstream's
+// staleChains: a kernel before 6.2 still counts a reference from a map element deleted in the same transaction).
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
@@ -62,7 +62,7 @@ export interface NftSyncerOptions {
 
 /**
  * What the ports want, per container: a value by key (the last port to want a key gives its value), and how many
- * ports beyond the first want the same key (hairpin pairs and shared addresses are), so the key goes only with the last.
+ * ports beyond the first want the same key (shared addresses are), so the key goes only with the last.
  */
 class Wanted<C extends string, V> {
   readonly #values: Map<C, Map<string, V>>;
@@ -79,13 +79,15 @@ class Wanted<C extends string, V> {
   /** Adds a port's want; notes the key's value before in `touched`, when given. */
   acquire(container: C, key: string, value: V, touched: Map<C, Map<string, V | undefined>> | undefined): void {
     const values = this.#values.get(container)!;
-    const have = values.get(key);
-    if (touched) noteTouched(touched, container, key, have);
-    if (have !== undefined) {
+    // Without `touched` (a full sync: 70,000 keys at 10,000 Services) the size tells whether the key was there: one
+    // hash lookup instead of two.
+    const size = values.size;
+    if (touched) noteTouched(touched, container, key, values.get(key));
+    values.set(key, value);
+    if (values.size === size) {
       const ref = `${container} ${key}`;
       this.#extraRefs.set(ref, (this.#extraRefs.get(ref) ?? 0) + 1);
     }
-    values.set(key, value);
   }
 
   release(container: C, key: string, touched: Map<C, Map<string, V | undefined>> | undefined): void {
@@ -105,8 +107,6 @@ class Wanted<C extends string, V> {
 interface Touched {
   elements: Map<ElementContainer, Map<string, string | undefined>>;
   groups: Map<EndpointMap, Map<string, NftEndpointGroup | undefined>>;
-  /** Hairpin addresses (the set's keys are their pairs). */
-  hairpin: Map<typeof HAIRPIN_SET, Map<string, true | undefined>>;
 }
 
 /** Records a key's value before this sync changed it (only the first time). */
@@ -140,8 +140,6 @@ export class NftSyncer {
   readonly #elements = new Wanted<ElementContainer, string>(ELEMENT_CONTAINERS);
   /** The endpoint groups every pick-layout port wants, by endpoint map and prefix. */
   readonly #groups = new Wanted<EndpointMap, NftEndpointGroup>(ENDPOINT_MAPS);
-  /** The hairpin set, by endpoint address (each stands for its pair "ip . ip"). */
-  readonly #hairpin = new Wanted<typeof HAIRPIN_SET, true>([HAIRPIN_SET]);
   /** The kernel holds #elements as of the last successful sync (false: unknown, the next sync flushes and refills). */
   #elementsKnown = false;
   /** Shared pick chains the kernel holds with their current rules (undefined: unknown). */
@@ -222,7 +220,8 @@ export class NftSyncer {
     const changed: NftServicePort[] = [];
     const previous = new Map<string, Map<string, NftServicePort> | undefined>();
     // A full sync refills every container: no need to note what changed.
-    const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map(), hairpin: new Map() };
+    const touched: Touched | undefined = full ? undefined : { elements: new Map(), groups: new Map() };
+    const hairpinAdds: string[] = [];
     const newPicks = new Map<string, readonly string[]>();
     // Ports share their pick maps: each is merged into newPicks once.
     const picksSeen = new Set<ReadonlyMap<string, readonly string[]>>();
@@ -236,7 +235,6 @@ export class NftSyncer {
         this.#totalEndpoints -= p.totalEndpoints;
         for (const e of p.elements) this.#elements.release(e.container, e.key, touched?.elements);
         for (const g of p.endpointGroups) this.#groups.release(g.container, g.prefix, touched?.groups);
-        for (const ip of p.hairpin) this.#hairpin.release(HAIRPIN_SET, ip, touched?.hairpin);
       }
       const input = this.#inputs(key);
       const next = new Map<string, NftServicePort>();
@@ -247,7 +245,7 @@ export class NftSyncer {
         this.#totalEndpoints += port.totalEndpoints;
         for (const e of port.elements) this.#elements.acquire(e.container, e.key, e.value, touched?.elements);
         for (const g of port.endpointGroups) this.#groups.acquire(g.container, g.prefix, g, touched?.groups);
-        for (const ip of port.hairpin) this.#hairpin.acquire(HAIRPIN_SET, ip, true, touched?.hairpin);
+        if (touched) for (const ip of port.hairpin) if (!old?.get(portKey)?.hairpin.includes(ip)) hairpinAdds.push(ip);
         if (!picksSeen.has(port.picks)) {
           picksSeen.add(port.picks);
           for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
@@ -334,7 +332,7 @@ export class NftSyncer {
     // The last transaction switches the elements over (written as netlink messages where nft.ts can): elements are
     // diffed against what the kernel holds (upstream's nftElementStorage), flushed and refilled only when that is
     // unknown, so a resync never empties the dispatch maps; then chains and sets no longer used are let go.
-    const ops = touched && this.#elementsKnown ? this.#elementDiffOps(touched) : this.#elementRefillOps();
+    const ops = touched && this.#elementsKnown ? this.#elementDiffOps(touched, hairpinAdds) : this.#elementRefillOps();
     const stale = [...knownChains].filter((c) => !activeChains.has(c) && !this.#staleChains.has(c));
     for (const chain of stale) ops.push({ op: 'flush chain', chain });
     const staleSets = [...knownSets.keys()].filter((s) => !activeSets.has(s));
@@ -394,7 +392,12 @@ export class NftSyncer {
       const elements = this.#elements.of(container);
       if (elements.size) ops.push({ op: 'add', container, elements: [...elements] });
       if (isEndpointMap(container) && this.#groups.of(container).size) ops.push({ op: 'add groups', container, groups: [...this.#groups.of(container).values()] });
-      if (container === HAIRPIN_SET && this.#hairpin.of(container).size) ops.push({ op: 'add pairs', container, ips: [...this.#hairpin.of(container).keys()] });
+      if (container === HAIRPIN_SET) {
+        const ips: string[] = [];
+        for (const ports of this.#ports.values()) for (const p of ports.values()) for (const ip of p.hairpin) ips.push(ip);
+        // An address two ports share goes twice: adding an element that exists is no error.
+        if (ips.length) ops.push({ op: 'add pairs', container, ips });
+      }
     }
     return ops;
   }
@@ -402,8 +405,13 @@ export class NftSyncer {
   /**
    * The element ops for the keys this sync touched. A changed value is deleted and added again, as upstream does:
    * nft refuses to add a key that exists.
+   *
+   * The hairpin set's pairs are only added (`hairpinAdds`: the changed ports' new local endpoints) until the next full
+   * sync refills it: counting who still wants each address would cost a full sync of 10,000 Services 40,000 more map
+   * entries, and a pair left behind is harmless — traffic from an address DNATed back to that same address is hairpin
+   * traffic whatever sent it there, and is masqueraded (pod addresses are this node's own).
    */
-  #elementDiffOps(touched: Touched): NftBatchOp[] {
+  #elementDiffOps(touched: Touched, hairpinAdds: readonly string[]): NftBatchOp[] {
     const ops: NftBatchOp[] = [];
     for (const container of ELEMENT_CONTAINERS) {
       const remove: [string, string][] = [];
@@ -415,14 +423,7 @@ export class NftSyncer {
         if (before !== undefined) remove.push([key, before]);
         if (after !== undefined) add.push([key, after]);
       }
-      if (container === HAIRPIN_SET) {
-        const now = this.#hairpin.of(HAIRPIN_SET);
-        for (const [ip, before] of touched.hairpin.get(HAIRPIN_SET) ?? []) {
-          const after = now.get(ip);
-          if (before && !after) remove.push([hairpinKey(ip), '']);
-          if (after && !before) add.push([hairpinKey(ip), '']);
-        }
-      }
+      if (container === HAIRPIN_SET) for (const ip of new Set(hairpinAdds)) add.push([hairpinKey(ip), '']);
       // A group's elements by index: only the indices whose endpoint differs.
       for (const [prefix, before] of (isEndpointMap(container) && touched.groups.get(container)) || []) {
         const after = this.#groups.of(container as EndpointMap).get(prefix);

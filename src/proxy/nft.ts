@@ -1,8 +1,9 @@
 // The seam between the proxy's nftables mode and the kernel: upstream's knftables.Interface, reduced to what the proxy
 // uses. ExecNftables runs the `nft` tool (Debian package nftables), inside a network namespace when given one; every
 // script goes to `nft -f -` on stdin and is one kernel transaction. Element updates, the bulk of a large sync, go to
-// the kernel as nf_tables netlink messages (nft-netlink.ts) through a small helper compiled from nfnl-send.c.
-import { HostCommands, type CommandResult } from './host.ts';
+// the kernel as nf_tables netlink messages (nft-netlink.ts) through a small helper compiled from nfnl-send.c, which
+// also starts nft for us (forking this process, with its large heap, would cost ~15 ms each time).
+import { CommandNotFoundError, HostCommands, type CommandResult } from './host.ts';
 import { batchFailure, batchOpsText, encodeBatch, type NftBatchOp } from './nft-netlink.ts';
 import { NetlinkSender, netlinkSender } from './nfnl-helper.ts';
 import { NFT_TABLE } from './nft-rules.ts';
@@ -77,7 +78,7 @@ export class ExecNftables implements Nftables {
   }
 
   async run(script: string): Promise<void> {
-    const result = await this.#host.run('nft', ['-f', '-'], { input: script });
+    const result = await this.#nft(script);
     if (result.code === 0) return;
     throw new NftablesError(`nft -f failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}${quoteErrorLines(script, result.stderr)}`, result);
   }
@@ -121,8 +122,8 @@ export class ExecNftables implements Nftables {
   }
 
   async listObjects(): Promise<{ chains: string[]; sets: string[] }> {
-    // One nft for both (each start forks this process: ~15 ms once its heap is large); -t leaves set elements out.
-    const result = await this.#host.run('nft', ['-t', '-f', '-'], { input: 'list chains ip\nlist sets ip\n' });
+    // One nft for both; -t leaves set elements out.
+    const result = await this.#nft('list chains ip\nlist sets ip\n', true);
     if (result.code !== 0) throw new NftablesError(`nft list chains, sets failed (exit ${result.code}): ${result.stderr.trim()}`, result);
     return { chains: namesInListing(result.stdout, 'chain'), sets: namesInListing(result.stdout, 'set') };
   }
@@ -132,8 +133,21 @@ export class ExecNftables implements Nftables {
     return (await this.listChains()).includes(chain);
   }
 
+  /**
+   * `nft -f -` (`-t`: terse) with `script`, started by the netlink helper when there is one (no fork of this
+   * process), else directly.
+   */
+  async #nft(script: string, terse = false): Promise<CommandResult> {
+    const sender = this.#useNetlink ? await netlinkSender() : null;
+    if (!sender) return this.#host.run('nft', [...(terse ? ['-t'] : []), '-f', '-'], { input: script });
+    this.#netlink ??= new NetlinkSender(sender, this.netns);
+    const result = await this.#netlink.nft(script, { terse });
+    if (result.code === 127 && result.stderr.startsWith('nft: command not found')) throw new CommandNotFoundError('nft: command not found');
+    return result;
+  }
+
   async #list(args: string[]): Promise<string> {
-    const result = await this.#host.run('nft', args);
+    const result = await this.#nft(`${args.join(' ')}\n`);
     if (result.code !== 0) throw new NftablesError(`nft ${args.join(' ')} failed (exit ${result.code}): ${result.stderr.trim()}`, result);
     return result.stdout;
   }
