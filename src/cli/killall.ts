@@ -143,8 +143,8 @@ export async function killall(opts: KillallOptions): Promise<KillallReport> {
       opts.log(`the Services proxy's iptables rules could not all be removed: ${(err as Error).message}\n`);
       return 0;
     });
-    // nftables mode's one table (`nft` may not be installed: then there is none).
-    await cleanupNftablesRules(new ExecNftables()).catch(() => false);
+    // nftables mode's one table (`nft` may not be installed: then there is none): two commands, no netlink helper.
+    await cleanupNftablesRules(new ExecNftables({ netlink: false })).catch(() => false);
   }
   opts.log(
     `stopped ${report.processes} processes (containers, shims, containerd), unmounted ${report.mounts} mounts under ${opts.dataDir}, ` +
