@@ -61,6 +61,7 @@ async function compile(source: string, out: string): Promise<void> {
 export class NetlinkSender {
   #child: ChildProcessWithoutNullStreams | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
 
   constructor(
     readonly path: string,
@@ -81,9 +82,14 @@ export class NetlinkSender {
     return this.#enqueue(() => this.#request(body.length | NFT_REQUEST, body, parseNftAnswer));
   }
 
+  /** Runs `request` after those before it; at once (its bytes written before this returns) when none is pending. */
   #enqueue<T>(request: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(request);
-    this.#queue = run.catch(() => {});
+    const run = this.#pending === 0 ? request() : this.#queue.then(request);
+    this.#pending++;
+    this.#queue = run.then(
+      () => void this.#pending--,
+      () => void this.#pending--,
+    );
     return run;
   }
 

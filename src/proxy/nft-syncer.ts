@@ -208,7 +208,7 @@ export class NftSyncer {
     const start = performance.now();
     const full = this.#needFullSync;
     let saveMs = 0;
-    this.#opts.nftables.prepare?.();
+    await this.#opts.nftables.prepare?.();
     const staleDeleteMs = await this.#deleteStaleChains();
     // What chains and sets exist is read (when unknown) while the ports are computed: nft runs on another core.
     const listing = !this.#knownChains || !this.#knownSets ? this.#opts.nftables.listObjects() : undefined;

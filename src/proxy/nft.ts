@@ -18,8 +18,11 @@ export interface Nftables {
    * the number of transactions it took.
    */
   apply(script: string, ops: readonly NftBatchOp[]): Promise<number>;
-  /** Gets ready for apply (starts the netlink helper) while the caller computes what to apply. */
-  prepare?(): void;
+  /**
+   * Gets ready for what follows (starts the netlink helper), so that commands issued before a long computation run
+   * during it.
+   */
+  prepare?(): Promise<void>;
   /** Lets go of what prepare or apply started (the helper); a later apply starts it again. */
   close?(): void;
   /** Names of the chains of our table ([] when it does not exist). */
@@ -83,11 +86,15 @@ export class ExecNftables implements Nftables {
     throw new NftablesError(`nft -f failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}${quoteErrorLines(script, result.stderr)}`, result);
   }
 
-  prepare(): void {
-    if (!this.#useNetlink || this.#netlink) return;
-    void netlinkSender().then((path) => {
-      if (path && !this.#netlink) (this.#netlink = new NetlinkSender(path, this.netns)).start();
-    });
+  async prepare(): Promise<void> {
+    (await this.#helper())?.start();
+  }
+
+  /** The running netlink helper, or undefined when there is none to be had. */
+  async #helper(): Promise<NetlinkSender | undefined> {
+    if (this.#netlink || !this.#useNetlink) return this.#netlink;
+    const path = await netlinkSender();
+    return path ? (this.#netlink ??= new NetlinkSender(path, this.netns)) : undefined;
   }
 
   close(): void {
@@ -96,12 +103,12 @@ export class ExecNftables implements Nftables {
   }
 
   async apply(script: string, ops: readonly NftBatchOp[]): Promise<number> {
-    const sender = ops.length && this.#useNetlink ? await netlinkSender() : null;
-    if (!sender) {
+    const helper = ops.length ? await this.#helper() : undefined;
+    if (!helper) {
       await this.run(script + batchOpsText(ops).map((l) => `${l}\n`).join(''));
       return 1;
     }
-    // The batch is encoded while nft applies the script.
+    // The batch is encoded while nft applies the script (its request is written before run returns).
     const ran = script ? this.run(script) : Promise.resolve();
     let batch;
     try {
@@ -111,8 +118,7 @@ export class ExecNftables implements Nftables {
       throw err;
     }
     await ran;
-    this.#netlink ??= new NetlinkSender(sender, this.netns);
-    const failure = batchFailure(batch, await this.#netlink.send(batch.bytes));
+    const failure = batchFailure(batch, await helper.send(batch.bytes));
     if (failure) throw new NftablesError(`nf_tables batch failed: ${failure}`);
     return script ? 2 : 1;
   }
@@ -138,10 +144,11 @@ export class ExecNftables implements Nftables {
    * process), else directly.
    */
   async #nft(script: string, terse = false): Promise<CommandResult> {
-    const sender = this.#useNetlink ? await netlinkSender() : null;
-    if (!sender) return this.#host.run('nft', [...(terse ? ['-t'] : []), '-f', '-'], { input: script });
-    this.#netlink ??= new NetlinkSender(sender, this.netns);
-    const result = await this.#netlink.nft(script, { terse });
+    // With the helper running, the request is written before this returns (no await first): work issued before a
+    // long computation starts at once.
+    const helper = this.#netlink ?? (await this.#helper());
+    if (!helper) return this.#host.run('nft', [...(terse ? ['-t'] : []), '-f', '-'], { input: script });
+    const result = await helper.nft(script, { terse });
     if (result.code === 127 && result.stderr.startsWith('nft: command not found')) throw new CommandNotFoundError('nft: command not found');
     return result;
   }
