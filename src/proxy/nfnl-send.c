@@ -124,10 +124,19 @@ static void run_nft(const unsigned char *req, size_t len) {
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, o[1], 1);
     posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+    /* nft gets SIGPIPE back at its default (this process ignores it). */
+    posix_spawnattr_t attr;
+    sigset_t pipe_only;
+    posix_spawnattr_init(&attr);
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &pipe_only);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     char *terse[] = {"nft", "-t", "-f", "-", NULL}, *plain[] = {"nft", "-f", "-", NULL};
     pid_t pid;
-    int rc = posix_spawnp(&pid, "nft", &fa, NULL, req[0] == 't' ? terse : plain, environ);
+    int rc = posix_spawnp(&pid, "nft", &fa, &attr, req[0] == 't' ? terse : plain, environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     close(in[0]), close(o[1]), close(e[1]);
     if (rc != 0) {
       close(in[1]), close(o[0]), close(e[0]);
@@ -153,10 +162,12 @@ static void run_nft(const unsigned char *req, size_t len) {
         if (open_out && fds[1].revents && drain(o[0], &out) <= 0) close(o[0]), open_out = 0;
         if (open_err && fds[2].revents && drain(e[0], &err) <= 0) close(e[0]), open_err = 0;
       }
-      int ws;
-      while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+      int ws = 0;
+      pid_t waited;
+      while ((waited = waitpid(pid, &ws, 0)) < 0 && errno == EINTR) {
       }
-      status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+      if (waited < 0) status = 128;
+      else status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
     }
   }
   printf("nft %d %zu %zu\n", status, out.len, err.len);

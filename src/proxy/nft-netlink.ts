@@ -376,7 +376,7 @@ function writeElement(w: Writer, layout: Layout, key: string, value: string | un
     } else {
       const from = w.pos;
       writeValue(w, layout, value);
-      verdicts.set(value, w.buf.slice(from, w.pos));
+      verdicts.set(value, Buffer.from(w.buf.subarray(from, w.pos)));
     }
   } else if (value !== undefined) {
     writeValue(w, layout, value);
