@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { aptStatusText, checkPrerequisites, chooseRuntime, installCommand, installPackages, isStaticExecutable, NODE_PREREQUISITES, PackageInstallError, PrerequisitesError, type AptRunner, type PrerequisiteReport } from './prerequisites.ts';
+import { aptStatusText, checkPrerequisites, chooseRuntime, installCommand, installPackages, isStaticExecutable, NFTABLES_PROXY_PREREQUISITES, NODE_PREREQUISITES, PackageInstallError, PrerequisitesError, type AptRunner, type PrerequisiteReport } from './prerequisites.ts';
 
 /** A minimal 64-bit little-endian ELF: a header and one program header of type `ptype` (1 PT_LOAD, 3 PT_INTERP). */
 function elf(ptype: number): Buffer {
@@ -206,5 +206,15 @@ void describe('prerequisites: apt-get', () => {
   void it('reads pmstatus and dlstatus lines only', () => {
     assert.equal(aptStatusText('pmstatus:runc:12.5:Preparing runc'), '13% Preparing runc');
     assert.equal(aptStatusText('pmerror:runc:50:broken'), undefined);
+  });
+});
+
+describe('what the nftables proxy mode adds', () => {
+  it('wants nft, and any one C compiler (tcc when there is none)', () => {
+    const missing = (files: Record<string, string>) => checkPrerequisites(fakeRoot(files), NFTABLES_PROXY_PREREQUISITES).missing;
+    assert.deepEqual(missing({}), ['nftables', 'tcc']);
+    assert.deepEqual(missing({ 'usr/sbin/nft': '', 'usr/bin/gcc': '' }), []);
+    assert.deepEqual(missing({ 'usr/sbin/nft': '', 'usr/bin/tcc': '' }), []);
+    assert.deepEqual(missing({ 'usr/bin/cc': '' }), ['nftables']);
   });
 });

@@ -10,6 +10,8 @@ export interface Prerequisite {
   name: string;
   /** Programs it installs, looked for in the usual bin and sbin directories. */
   commands?: readonly string[];
+  /** Programs any one of which will do (another package may provide it). */
+  anyCommand?: readonly string[];
   /** Files it installs, relative to the filesystem root. */
   files?: readonly string[];
   /** These files must be statically linked executables (the sandbox image is made of /bin/busybox alone). */
@@ -27,6 +29,15 @@ export const NODE_PREREQUISITES: readonly Prerequisite[] = [
   { name: 'iptables', commands: ['iptables', 'iptables-restore', 'iptables-save'] },
   { name: 'iproute2', commands: ['ip'] },
   { name: 'conntrack', commands: ['conntrack'] },
+];
+
+/**
+ * What the nftables proxy mode adds: nft, and a C compiler for its netlink helper (src/proxy/nfnl-send.c; without one
+ * the map elements go through nft as text, slower). tcc is the smallest compiler Debian has.
+ */
+export const NFTABLES_PROXY_PREREQUISITES: readonly Prerequisite[] = [
+  { name: 'nftables', commands: ['nft'] },
+  { name: 'tcc', anyCommand: ['cc', 'gcc', 'tcc'] },
 ];
 
 const BIN_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin', 'sbin', 'bin'];
@@ -79,6 +90,7 @@ function hasCommand(root: string, name: string): boolean {
 export function isInstalled(p: Prerequisite, root = '/'): boolean {
   return (
     (p.commands ?? []).every((c) => hasCommand(root, c)) &&
+    (p.anyCommand === undefined || p.anyCommand.some((c) => hasCommand(root, c))) &&
     (p.files ?? []).every((f) => existsSync(path.join(root, f))) &&
     (p.staticExecutables ?? []).every((f) => isStaticExecutable(path.join(root, f)))
   );
@@ -92,7 +104,7 @@ function hasAptLists(root: string): boolean {
   }
 }
 
-/** What of NODE_PREREQUISITES this machine (or a tree at `root`, for tests) lacks, and whether apt can help. */
+/** What of `prerequisites` this machine (or a tree at `root`, for tests) lacks, and whether apt can help. */
 export function checkPrerequisites(root = '/', prerequisites: readonly Prerequisite[] = NODE_PREREQUISITES): PrerequisiteReport {
   const missing = prerequisites.filter((p) => !isInstalled(p, root));
   return {

@@ -58,6 +58,16 @@ void describe('skiff up flags', () => {
     assert.deepEqual([simulated.installPackages, simulated.aptListsMissing], [[], false]);
   });
 
+  void it('with --proxy-mode nftables, installs nft and a C compiler for its netlink helper too', () => {
+    const prerequisites = { missing: ['conntrack'], missingOwnRuntime: [], debian: true, aptLists: true };
+    const nftablesPrerequisites = { missing: ['tcc'], missingOwnRuntime: [], debian: true, aptLists: true };
+    const root = { ...env, isRoot: true, prerequisites, nftablesPrerequisites };
+    assert.deepEqual(parseUpFlags(['--proxy-mode', 'nftables'], root).installPackages, ['conntrack', 'tcc']);
+    assert.deepEqual(parseUpFlags([], root).installPackages, ['conntrack']);
+    assert.deepEqual(parseUpFlags(['--proxy-mode', 'nftables', '--runtime', 'simulated'], root).installPackages, []);
+    assert.deepEqual(parseUpFlags(['--proxy-mode', 'nftables'], { ...root, isRoot: false }).installPackages, []);
+  });
+
   void it('parses the CRI node flags', () => {
     const flags = parseUpFlags(['--runtime', 'cri', '--container-runtime-endpoint', 'unix:///run/containerd/containerd.sock', '--kubelet-port', '0', '--cluster-dns', '10.0.0.10', '--cluster-domain', 'corp.local', '--service-cluster-ip-range', '10.100.0.0/16'], env);
     assert.equal(flags.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');

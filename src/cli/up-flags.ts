@@ -3,7 +3,7 @@ import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { ProxyMode } from '../proxy/index.ts';
 import { UsageError, type Command } from './command.ts';
-import { checkPrerequisites, chooseRuntime, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
+import { checkPrerequisites, chooseRuntime, NFTABLES_PROXY_PREREQUISITES, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
 import { defaultAdvertiseAddress, defaultRouteInterface, parseDuration, tenthServiceIP, parseIP, parsePort, parseServerFlags, SERVER_USAGE, type ServerEnvironment, type ServerFlags } from './server-flags.ts';
 
 export type UpRuntime = 'simulated' | 'cri';
@@ -159,6 +159,14 @@ export function parseKeyValueList(value: string, flag: string, check: (k: string
 export interface UpEnvironment extends ServerEnvironment {
   /** What this machine has of the packages real containers need; unknown: assume everything is there. */
   prerequisites?: PrerequisiteReport;
+  /** The same for what `--proxy-mode nftables` adds (NFTABLES_PROXY_PREREQUISITES). */
+  nftablesPrerequisites?: PrerequisiteReport;
+}
+
+/** With --proxy-mode nftables, what it adds that is missing, installed along with the rest (when anything can be). */
+function nftablesPackages(mode: string | undefined, choice: RuntimeChoice, env: UpEnvironment): string[] {
+  if (mode !== 'nftables' || choice.runtime !== 'cri' || !env.isRoot || env.prerequisites?.debian !== true) return [];
+  return env.nftablesPrerequisites?.missing ?? [];
 }
 
 const isRuntime = (value: string): value is UpRuntime => value === 'simulated' || value === 'cri';
@@ -183,7 +191,7 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     simulatedNodeCapacity: parseKeyValueList(own['simulated-node-capacity'] ?? '', 'simulated-node-capacity', (_k, v) => QUANTITY.test(v), 'RESOURCE=QUANTITY pairs such as cpu=32,memory=256Gi,pods=110'),
     simulatedNodeLabels: parseKeyValueList(own['simulated-node-labels'] ?? '', 'simulated-node-labels', (k, v) => QUALIFIED_NAME.test(k) && k.length <= 317 && LABEL_VALUE.test(v) && v.length <= 63, 'KEY=VALUE label pairs'),
     ...(choice.note !== undefined ? { runtimeNote: choice.note } : {}),
-    installPackages: choice.install,
+    installPackages: [...choice.install, ...nftablesPackages(own['proxy-mode'], choice, env)],
     aptListsMissing: runtime === 'cri' && env.isRoot && env.prerequisites?.debian === true && !env.prerequisites.aptLists,
     kubeletPort: parsePort(own['kubelet-port'] ?? '10250', 'kubelet-port', 0),
     clusterDNS: parseClusterDNS(own['cluster-dns'], server.serviceCIDR),
@@ -282,6 +290,7 @@ export const upCommand: Command = {
     const isRoot = process.getuid?.() === 0;
     const flags = parseUpFlags(args, {
       prerequisites: checkPrerequisites(),
+      nftablesPrerequisites: checkPrerequisites('/', NFTABLES_PROXY_PREREQUISITES),
       isRoot,
       homeDir: homedir(),
       cwd: process.cwd(),

@@ -36,17 +36,32 @@ async function find(): Promise<string | null> {
       why = `cannot compile ${SOURCE}: ${(err as Error).message.split('\n')[0]}`;
     }
   }
-  process.emitWarning(`nftables: ${why}; map elements are written with nft instead (slower; a C compiler helps: apt-get install gcc)`);
+  process.emitWarning(`nftables: ${why}; map elements are written with nft instead (slower; a C compiler helps: apt-get install tcc)`);
   return null;
 }
 
+/** The compilers tried, in order: $CC alone when set, else cc, gcc and tcc (the smallest Debian has). */
+export function compilers(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env['CC'] ? [env['CC']] : ['cc', 'gcc', 'tcc'];
+}
+
 /** Compiles the helper to `out` (written beside it first and renamed, so a running proxy never sees half a file). */
-async function compile(source: string, out: string): Promise<void> {
+export async function compile(source: string, out: string): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   try {
-    await promisify(execFile)(process.env['CC'] ?? 'cc', ['-O2', '-o', tmp, source]);
-    await rename(tmp, out);
+    for (const cc of compilers()) {
+      try {
+        await promisify(execFile)(cc, ['-O2', '-o', tmp, source]);
+      } catch (err) {
+        // A compiler that is not there: the next one. One that failed: that is the answer.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      await rename(tmp, out);
+      return;
+    }
+    throw new Error(`no C compiler is installed (looked for ${compilers().join(', ')})`);
   } finally {
     await rm(tmp, { force: true });
   }

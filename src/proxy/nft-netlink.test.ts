@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNftAnswer } from './nfnl-helper.ts';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile, compilers, parseNftAnswer } from './nfnl-helper.ts';
 import { batchFailure, batchOpsText, encodeBatch, type NftBatchOp } from './nft-netlink.ts';
 
 /** The messages of a batch: [type, flags, seq] and the payload after the nfgenmsg header. */
@@ -93,5 +96,28 @@ describe('the helper\'s answer to an nft script', () => {
 
   it('refuses an answer it does not understand', () => {
     assert.throws(() => parseNftAnswer(Buffer.from('12 0 -\nend\n')), /unexpected answer/);
+  });
+});
+
+describe('the helper\'s compiler', () => {
+  it('is $CC when set, else the first of cc, gcc and tcc that is installed', async () => {
+    assert.deepEqual(compilers({ CC: 'clang' }), ['clang']);
+    assert.deepEqual(compilers({}), ['cc', 'gcc', 'tcc']);
+    // A PATH with only a (fake) tcc: it is the one used; with none, the error says what was looked for.
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-cc-'));
+    const saved = { PATH: process.env['PATH'], CC: process.env['CC'] };
+    try {
+      writeFileSync(join(dir, 'tcc'), '#!/bin/sh\nwhile [ "$1" != -o ]; do shift; done\necho "built by tcc" > "$2"\n');
+      chmodSync(join(dir, 'tcc'), 0o755);
+      process.env['PATH'] = dir;
+      delete process.env['CC'];
+      await compile(join(dir, 'helper.c'), join(dir, 'out', 'helper'));
+      assert.equal(readFileSync(join(dir, 'out', 'helper'), 'utf8'), 'built by tcc\n');
+      rmSync(join(dir, 'tcc'));
+      await assert.rejects(compile(join(dir, 'helper.c'), join(dir, 'out', 'again')), /no C compiler is installed \(looked for cc, gcc, tcc\)/);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
