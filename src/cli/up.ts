@@ -15,7 +15,7 @@ import type { CliIO } from './command.ts';
 import type { ControlPlane, startControlPlane as StartControlPlane } from './controlplane.ts';
 import { defaultAdminKubeconfig } from './kubectl.ts';
 import { startCriNode, startCriRuntime, type CriRuntimeStart, type StepRunner } from './node-agent.ts';
-import { checkPrerequisites, installPackages, PackageInstallError } from './prerequisites.ts';
+import { checkPrerequisites, installPackages, NFTABLES_PROXY_PREREQUISITES, PackageInstallError } from './prerequisites.ts';
 import { Progress } from './progress.ts';
 import { heartbeatTimings, type UpFlags } from './up-flags.ts';
 import { SKIFF_VERSION } from './version.ts';
@@ -113,7 +113,7 @@ async function installPrerequisites(flags: UpFlags, progress: Progress): Promise
     return;
   }
   await progress.step(`installing Debian packages: ${packages.join(' ')}`, (s) => installPackages(packages, { update, onStatus: (t) => s.update(t) }));
-  const still = checkPrerequisites().missing.filter((name) => packages.includes(name));
+  const still = [...checkPrerequisites().missing, ...checkPrerequisites('/', NFTABLES_PROXY_PREREQUISITES).missing].filter((name) => packages.includes(name));
   if (still.length) throw new PackageInstallError(`apt-get installed ${packages.join(' ')}, but the files of ${still.join(', ')} are still missing`);
 }
 
