@@ -207,7 +207,9 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
       const key = servicePortKey(name, port.protocol ?? 'TCP');
       let list = byPort.get(key);
       if (!list) byPort.set(key, (list = []));
-      for (const ep of slice.endpoints ?? []) {
+      const endpoints = slice.endpoints ?? [];
+      for (let e = 0; e < endpoints.length; e++) {
+        const ep = endpoints[e]!;
         const ip = ep.addresses?.[0];
         if (!ip || !isIPv4(ip)) continue;
         const epNode = ep.nodeName ?? '';
