@@ -66,7 +66,21 @@ export function isEndpointMap(c: ElementContainer): c is EndpointMap {
 }
 
 export function endpointMap(kind: PickKind, protocol: string): EndpointMap {
-  return `${protocol.toLowerCase()}-${kind === 'nodeport' ? 'nodeport' : 'service'}-endpoints` as EndpointMap;
+  const proto = lowerProtocol(protocol);
+  return ENDPOINT_MAP_BY[kind === 'nodeport' ? 'nodeport' : 'service'].get(proto) ?? (`${proto}-${kind === 'nodeport' ? 'nodeport' : 'service'}-endpoints` as EndpointMap);
+}
+
+/** The endpoint maps by kind and protocol, made once (endpointMap runs for every port of a full sync). */
+const ENDPOINT_MAP_BY = {
+  service: new Map(ENDPOINT_MAPS.filter((m) => m.includes('-service-')).map((m) => [m.split('-')[0]!, m])),
+  nodeport: new Map(ENDPOINT_MAPS.filter((m) => m.includes('-nodeport-')).map((m) => [m.split('-')[0]!, m])),
+};
+
+const LOWER_PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+
+/** "tcp" for "TCP": one string for every port, not a new one each (a full sync asks for 10,000). */
+export function lowerProtocol(protocol: string): string {
+  return LOWER_PROTOCOLS[protocol] ?? protocol.toLowerCase();
 }
 
 export const ELEMENT_CONTAINERS = [
@@ -196,7 +210,7 @@ export function elementText(e: NftElement): string {
 
 /** The rules of one service port given its endpoints (all of them, from every node). */
 export function nftServicePort(svc: ServicePortInfo, endpoints: readonly EndpointInfo[], ctx: NftContext): NftServicePort {
-  const proto = svc.protocol.toLowerCase();
+  const proto = lowerProtocol(svc.protocol);
   const pickLayout = usesPickLayout(svc);
   // Pick-layout ports have no chains of their own: no names to hash.
   const names = pickLayout ? { cluster: '', local: '', external: '', firewall: '' } : nftServicePortChains(svc);
@@ -421,7 +435,7 @@ function noEndpointsValue(svc: ServicePortInfo, verdict: string): string {
 function pickServicePort(svc: ServicePortInfo, inputs: PickInputs, ctx: NftContext, totalEndpoints: number): NftServicePort {
   let shared = pickShared.get(ctx);
   if (!shared) pickShared.set(ctx, (shared = { picks: new Map(), chains: new Map() }));
-  const proto = svc.protocol.toLowerCase();
+  const proto = lowerProtocol(svc.protocol);
   const parts: PickParts = { shared, ctx, proto, ...pickParts };
   parts.elements.length = parts.groups.length = parts.chains.length = 0;
   parts.elements.push({ container: CLUSTER_IPS_SET, key: svc.clusterIP, value: '' });

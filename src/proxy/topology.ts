@@ -5,27 +5,30 @@ import { usesClusterEndpoints, usesLocalEndpoints, type EndpointInfo, type Servi
 
 export interface CategorizedEndpoints {
   /** Endpoints for Cluster traffic policy (empty when the port never uses it). */
-  cluster: EndpointInfo[];
+  cluster: readonly EndpointInfo[];
   /** This node's endpoints for Local traffic policy (empty when the port never uses it). */
-  local: EndpointInfo[];
+  local: readonly EndpointInfo[];
   /** Every endpoint this node may send to: the union of the two, each once. */
-  reachable: EndpointInfo[];
+  reachable: readonly EndpointInfo[];
   /** True if the service has usable endpoints anywhere in the cluster (even when none is reachable from here). */
   hasAny: boolean;
 }
 
 const servingTerminating = (ep: EndpointInfo) => ep.serving && ep.terminating;
+const isReady = (ep: EndpointInfo) => ep.ready;
+const NONE: readonly EndpointInfo[] = Object.freeze([]);
 
 export function categorizeEndpoints(endpoints: readonly EndpointInfo[], svc: ServicePortInfo): CategorizedEndpoints {
-  if (endpoints.length === 0) return { cluster: [], local: [], reachable: [], hasAny: false };
-  let cluster: EndpointInfo[] = [];
+  if (endpoints.length === 0) return { cluster: NONE, local: NONE, reachable: NONE, hasAny: false };
+  let cluster: readonly EndpointInfo[] = NONE;
   let hasAny = false;
   if (usesClusterEndpoints(svc)) {
-    cluster = endpoints.filter((ep) => ep.ready);
+    // Usually every endpoint is ready: then the list itself (a full sync asks this of every port).
+    cluster = endpoints.every(isReady) ? endpoints : endpoints.filter(isReady);
     if (cluster.length === 0) cluster = endpoints.filter(servingTerminating);
     hasAny = cluster.length > 0;
   }
-  if (!usesLocalEndpoints(svc)) return { cluster, local: [], reachable: cluster, hasAny };
+  if (!usesLocalEndpoints(svc)) return { cluster, local: NONE, reachable: cluster, hasAny };
 
   let localReady = false;
   let localServingTerminating = false;
@@ -38,7 +41,7 @@ export function categorizeEndpoints(endpoints: readonly EndpointInfo[], svc: Ser
       if (ep.isLocal) localServingTerminating = true;
     }
   }
-  let local: EndpointInfo[] = [];
+  let local: readonly EndpointInfo[] = NONE;
   if (localReady) local = endpoints.filter((ep) => ep.isLocal && ep.ready);
   else if (localServingTerminating) local = endpoints.filter((ep) => ep.isLocal && servingTerminating(ep));
 
