@@ -200,10 +200,13 @@ class Writer {
       const slot = this.pos;
       buf[slot] = buf[slot + 1] = buf[slot + 2] = buf[slot + 3] = 0;
       switch (layout[f]) {
-        case 'ip':
-          i = writeIPv4(buf, slot, text, i);
-          if (i < 0) throw badElement(text, what);
+        case 'ip': {
+          const address = ipv4WordAt(text, i);
+          if (address < 0) throw badElement(text, what);
+          i = scanEnd;
+          buf.writeUInt32LE(address, slot);
           break;
+        }
         case 'proto': {
           let name: string | undefined;
           for (const p of PROTOCOL_NAMES) if (text.startsWith(p, i)) name = p;
@@ -274,10 +277,13 @@ function attributeHeader(length: number, type: number): number {
   return length | (type << 16);
 }
 
-/** The IPv4 address `text` as the little-endian word whose bytes are in network order; -1 if it is not one. */
-function ipv4Word(text: string): number {
+/**
+ * The IPv4 address at text[from…] as the little-endian word whose bytes are in network order, setting scanEnd after
+ * it; -1 if there is none.
+ */
+function ipv4WordAt(text: string, from: number): number {
   let word = 0;
-  let i = 0;
+  let i = from;
   for (let o = 0; o < 4; o++) {
     if (o > 0 && text.charCodeAt(i++) !== DOT) return -1;
     const v = scanNumber(text, i, 255);
@@ -285,22 +291,16 @@ function ipv4Word(text: string): number {
     i = scanEnd;
     word |= v << (8 * o);
   }
-  return i === text.length ? word >>> 0 : -1;
+  scanEnd = i;
+  return word >>> 0;
 }
 
-
-/** Writes the IPv4 address at text[from…] into buf[slot…slot+3]; returns where it ends, or -1 if it is none. */
-function writeIPv4(buf: Buffer, slot: number, text: string, from: number): number {
-  let i = from;
-  for (let o = 0; o < 4; o++) {
-    if (o > 0 && text.charCodeAt(i++) !== DOT) return -1;
-    const v = scanNumber(text, i, 255);
-    if (v < 0) return -1;
-    i = scanEnd;
-    buf[slot + o] = v;
-  }
-  return i;
+/** The IPv4 address `text`, all of it, as ipv4WordAt reads it; -1 if it is not one. */
+function ipv4Word(text: string): number {
+  const word = ipv4WordAt(text, 0);
+  return word >= 0 && scanEnd === text.length ? word : -1;
 }
+
 
 const templateWriter = new Writer(128);
 

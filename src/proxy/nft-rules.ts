@@ -67,7 +67,8 @@ export function isEndpointMap(c: ElementContainer): c is EndpointMap {
 
 export function endpointMap(kind: PickKind, protocol: string): EndpointMap {
   const proto = lowerProtocol(protocol);
-  return ENDPOINT_MAP_BY[kind === 'nodeport' ? 'nodeport' : 'service'].get(proto) ?? (`${proto}-${kind === 'nodeport' ? 'nodeport' : 'service'}-endpoints` as EndpointMap);
+  const byKey = kind === 'nodeport' ? 'nodeport' : 'service';
+  return ENDPOINT_MAP_BY[byKey].get(proto) ?? (`${proto}-${byKey}-endpoints` as EndpointMap);
 }
 
 /** The endpoint maps by kind and protocol, made once (endpointMap runs for every port of a full sync). */

@@ -241,13 +241,13 @@ export class NftSyncer {
         const port = nftServicePort(svc, input.endpoints.get(portKey) ?? [], ctx);
         next.set(portKey, port);
         this.#acquire(port, touched);
-        if (touched) for (const ip of port.hairpin) if (!old?.get(portKey)?.hairpin.includes(ip)) hairpinAdds.push(ip);
+        const before = old?.get(portKey);
+        if (touched) for (const ip of port.hairpin) if (!before?.hairpin.includes(ip)) hairpinAdds.push(ip);
         if (!picksSeen.has(port.picks)) {
           picksSeen.add(port.picks);
           for (const [chain, rules] of port.picks) newPicks.set(chain, rules);
         }
         if (port.picks.size) pickPortsWritten++;
-        const before = old?.get(portKey);
         if (!before || before.text !== port.text || !sameAffinity(before.affinitySets, port.affinitySets)) {
           if (port.text || before?.text || port.affinitySets.size) changed.push(port);
         }
