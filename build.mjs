@@ -180,7 +180,8 @@ async function main() {
   try {
     const result = await build({
       absWorkingDir: root,
-      entryPoints: { skiff: 'src/cli/main.ts' },
+      // proxy-worker: the Services proxy's worker thread loads it (src/proxy/host-proxier.ts).
+      entryPoints: { skiff: 'src/cli/main.ts', 'proxy-worker': 'src/proxy/proxy-worker.ts' },
       outdir: staging,
       outExtension: { '.js': '.mjs' },
       chunkNames: '[name]-[hash]',

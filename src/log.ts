@@ -38,6 +38,11 @@ function plain(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** Fields as plain data (errors as name, message, code and cause), e.g. to pass them to another thread. */
+export function plainFields(fields: LogFields): LogFields {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, plain(value)]));
+}
+
 function jsonLine(time: Date, level: LogLevel, component: string, msg: string, fields: LogFields | undefined): string {
   const record: Record<string, unknown> = { time: time.toISOString(), level, component, msg };
   for (const [key, value] of Object.entries(fields ?? {})) {

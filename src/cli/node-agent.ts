@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { signServingCertificate, type PKI } from '../adm/pki.ts';
 import type { Client } from '../client/client.ts';
+import type { HttpsTransportOptions } from '../client/transport.ts';
 import { NodeAgent } from '../kubelet/agent.ts';
 import { DEFAULT_SANDBOX_IMAGE } from '../kubelet/containerd-config.ts';
 import { importImageArchive, pauseImageArchive } from '../kubelet/containerd-images.ts';
@@ -36,7 +37,7 @@ export interface CriNodeOptions {
   leaseDurationSeconds?: number;
   logger(name: string): Logger;
   /** The Services proxy and cluster DNS on this node (off: another kube-proxy or DNS serves it, or a test shares the host). */
-  services?: { proxy: boolean; proxyMode?: ProxyMode; dns: boolean; clusterCIDR?: string; serviceCIDRs?: string[] };
+  services?: { proxy: boolean; proxyMode?: ProxyMode; dns: boolean; clusterCIDR?: string; serviceCIDRs?: string[]; proxyConnection?: HttpsTransportOptions };
   /** Runs each start-up step (starting containerd, preparing images), e.g. to show progress; default: just runs it. */
   step?: StepRunner;
 }
@@ -134,6 +135,7 @@ async function startServicesOnceRegistered(agent: NodeAgent, node: NodeConfig, i
         ...(wanted.clusterCIDR ? { clusterCIDR: wanted.clusterCIDR } : {}),
         ...(wanted.proxyMode ? { proxyMode: wanted.proxyMode } : {}),
         ...(wanted.serviceCIDRs ? { serviceCIDRs: wanted.serviceCIDRs } : {}),
+        ...(wanted.proxyConnection ? { proxyConnection: wanted.proxyConnection } : {}),
         clusterDomain: opts.clusterDomain,
         clusterDNS: opts.clusterDNS,
         proxy: wanted.proxy,

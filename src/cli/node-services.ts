@@ -7,7 +7,8 @@ import { isNotFound } from '../client/errors.ts';
 import { SERVICES } from '../client/resources.ts';
 import { ClusterDNS, DnsListenError } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
-import { ExecNftables, hostIptables, Proxier, type ProxyMode } from '../proxy/index.ts';
+import type { HttpsTransportOptions } from '../client/transport.ts';
+import { hostProxier, runProxierOnWorker, type HostProxySettings, type ProxyMode } from '../proxy/index.ts';
 import { publishDNSEndpoint, withdrawDNSEndpoint } from './dns-endpoint.ts';
 
 export interface NodeServicesOptions {
@@ -25,6 +26,11 @@ export interface NodeServicesOptions {
   proxyMode?: ProxyMode;
   /** The Service ranges (nftables mode drops traffic to unallocated ClusterIPs in them, as upstream). */
   serviceCIDRs?: readonly string[];
+  /**
+   * Run the proxy on a worker thread of its own, connecting to the API server with these credentials (host-proxier.ts
+   * says why `skiff up` does). Default: in this thread, through `client`.
+   */
+  proxyConnection?: HttpsTransportOptions;
   dns: boolean;
   /** The DNS port to try first (53); another is picked when it is taken. */
   dnsPort?: number;
@@ -58,16 +64,10 @@ async function publishUntilDone(publish: () => Promise<void>, log: Logger, signa
 export async function startNodeServices(opts: NodeServicesOptions, signal: AbortSignal): Promise<{ done: Promise<void> }> {
   const runs: Array<Promise<void>> = [];
   if (opts.proxy) {
-    const proxier = new Proxier({
-      client: opts.client,
-      nodeName: opts.nodeName,
-      nodeIPs: opts.nodeIPs,
-      ...(opts.clusterCIDR ? { clusterCIDR: opts.clusterCIDR } : {}),
-      ...(opts.proxyMode === 'nftables' ? { mode: 'nftables' as const, nftables: new ExecNftables(), ...(opts.serviceCIDRs ? { serviceCIDRs: opts.serviceCIDRs } : {}) } : { iptables: hostIptables() }),
-      logger: opts.logger('proxy'),
-    });
+    const settings: HostProxySettings = { nodeName: opts.nodeName, nodeIPs: opts.nodeIPs, clusterCIDR: opts.clusterCIDR, mode: opts.proxyMode, serviceCIDRs: opts.serviceCIDRs };
     const proxyLog = opts.logger('proxy');
-    runs.push(proxier.start(signal).catch((err: unknown) => proxyLog.error('the Services proxy stopped', { error: err })));
+    const run = opts.proxyConnection ? runProxierOnWorker(settings, opts.proxyConnection, proxyLog, signal) : hostProxier(settings, opts.client, proxyLog).start(signal);
+    runs.push(run.catch((err: unknown) => proxyLog.error('the Services proxy stopped', { error: err })));
   }
   const log = opts.logger('dns');
   const address = opts.nodeIPs[0];

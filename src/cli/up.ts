@@ -194,7 +194,8 @@ async function upUntil(start: UpStart, signal: AbortSignal): Promise<void> {
   try {
     plane = await progress.step('starting the control plane', () => startControlPlane(flags.server, stop.signal, { controllerConfig: { nodeLifecycle }, clusterDNS: flags.clusterDNS[0] ?? null }), (p) => p.url);
     const { pki } = plane;
-    transport = httpsTransport({ server: plane.url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem });
+    const connection = { server: plane.url, ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem };
+    transport = httpsTransport(connection);
     const client = new Client(transport);
     const [local, ...simulated] = nodes;
     const runs: Array<Promise<void>> = [];
@@ -227,6 +228,8 @@ async function upUntil(start: UpStart, signal: AbortSignal): Promise<void> {
             dns: !flags.server.disable.has('dns'),
             clusterCIDR: flags.server.clusterCIDR,
             serviceCIDRs: flags.server.serviceCIDR.split(','),
+            // On a thread of its own: this process's heap is tuned for the API server (src/proxy/host-proxier.ts).
+            proxyConnection: connection,
           },
         },
         stop.signal,

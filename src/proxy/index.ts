@@ -7,3 +7,4 @@ export { ExecConntrack, type Conntrack } from './conntrack.ts';
 export { ExecSysctl, type Sysctl } from './sysctl.ts';
 export { cleanupNftablesRules, ExecNftables, NftablesError, type Nftables } from './nft.ts';
 export { NftSyncer, type NftSyncerOptions } from './nft-syncer.ts';
+export { hostProxier, runProxierOnWorker, ProxyWorkerError, type HostProxySettings } from './host-proxier.ts';
