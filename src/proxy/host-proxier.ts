@@ -25,6 +25,8 @@ export interface HostProxySettings {
   mode?: ProxyMode | undefined;
   /** nftables mode drops traffic to unallocated ClusterIPs in these, as upstream. */
   serviceCIDRs?: readonly string[] | undefined;
+  /** Where /healthz and /livez are served (host:port). Default 0.0.0.0:10256, as upstream. */
+  healthzBindAddress?: string | undefined;
   /** Write the rules in this network namespace instead of the host's (tests). */
   netns?: string | undefined;
 }
@@ -40,6 +42,8 @@ export function hostProxier(settings: HostProxySettings, client: Client, logger:
     nodeIPs: settings.nodeIPs,
     ...(settings.clusterCIDR ? { clusterCIDR: settings.clusterCIDR } : {}),
     ...backend,
+    // Upstream's default: every address; a second proxy on the same host logs that the port is taken.
+    healthzBindAddress: settings.healthzBindAddress ?? '0.0.0.0:10256',
     logger,
   });
 }

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { service, slice } from './fixtures.testutil.ts';
-import { cidrContains, compareEndpoints, isIPv4, serviceEndpoints, servicePortKey, servicePorts } from './model.ts';
+import type { Service } from 'kubernetes-types/core/v1.d.ts';
+import { cidrContains, compareEndpoints, isIPv4, localReadyEndpointCount, serviceEndpoints, serviceHealthCheckNodePort, servicePortKey, servicePorts } from './model.ts';
 import { categorizeEndpoints } from './topology.ts';
+import { ServiceTracker } from './tracker.ts';
 
 describe('servicePorts', () => {
   it('gives every port of a ClusterIP Service its upstream ServicePortName', () => {
@@ -105,6 +107,41 @@ describe('serviceEndpoints', () => {
     const list = eps.get(servicePortKey('ns/s:p80', 'TCP'))!;
     assert.equal(list.length, 1);
     assert.equal(list[0]!.isLocal, true);
+  });
+});
+
+describe('health checks', () => {
+  const lb = (spec: Partial<NonNullable<Service['spec']>>) =>
+    service('ns', 'lb', { type: 'LoadBalancer', clusterIP: '10.96.0.50', externalTrafficPolicy: 'Local', healthCheckNodePort: 31999, ports: [{ name: 'p80', port: 80, nodePort: 30080 }], ...spec });
+
+  it('gives a LoadBalancer Service with externalTrafficPolicy Local its health check port, and no other', () => {
+    assert.equal(serviceHealthCheckNodePort(lb({})), 31999);
+    assert.equal(serviceHealthCheckNodePort(lb({ externalTrafficPolicy: 'Cluster' })), 0);
+    assert.equal(serviceHealthCheckNodePort(lb({ type: 'NodePort' })), 0);
+    assert.equal(serviceHealthCheckNodePort(lb({ clusterIP: 'None' })), 0);
+  });
+
+  it('counts this node’s ready endpoints by address: two ports of one pod once, not-ready, terminating and other nodes not', () => {
+    const ports = [{ name: 'http', port: 80 }, { name: 'https', port: 443 }];
+    const slices = [
+      slice('ns', 'lb', [{ ip: '10.244.0.5', node: 'me' }, { ip: '10.244.0.6', node: 'me', ready: false }, { ip: '10.244.0.7', node: 'other' }], ports, 'a'),
+      slice('ns', 'lb', [{ ip: '10.244.0.5', node: 'me' }, { ip: '10.244.0.8', node: 'me', ready: true, terminating: true }, { ip: '10.244.0.9', node: 'me' }], ports, 'b'),
+    ];
+    assert.equal(localReadyEndpointCount(slices, 'me'), 2);
+    assert.equal(localReadyEndpointCount(slices, 'other'), 1);
+    assert.equal(localReadyEndpointCount(slices, ''), 0);
+  });
+
+  it('are followed by the tracker as Services change', () => {
+    const tracker = new ServiceTracker();
+    tracker.updateService(lb({}));
+    tracker.updateEndpointSlice(slice('ns', 'lb', [{ ip: '10.244.0.5', node: 'me' }]));
+    assert.deepEqual(tracker.healthChecks('me'), [{ serviceKey: 'ns/lb', port: 31999, localEndpoints: 1 }]);
+    tracker.updateService({ ...lb({ externalTrafficPolicy: 'Cluster' }), metadata: { namespace: 'ns', name: 'lb', resourceVersion: '2' } });
+    assert.deepEqual(tracker.healthChecks('me'), []);
+    tracker.updateService({ ...lb({}), metadata: { namespace: 'ns', name: 'lb', resourceVersion: '3' } });
+    tracker.deleteService(lb({}));
+    assert.deepEqual(tracker.healthChecks('me'), []);
   });
 });
 

@@ -128,6 +128,16 @@ function externallyAccessibleService(svc: Service): boolean {
   return type === 'LoadBalancer' || type === 'NodePort' || (type === 'ClusterIP' && (svc.spec?.externalIPs?.length ?? 0) > 0);
 }
 
+/**
+ * The port a node answers load balancers' health checks on for this Service (upstream's NeedsHealthCheck: type
+ * LoadBalancer with externalTrafficPolicy Local), or 0.
+ */
+export function serviceHealthCheckNodePort(svc: Service): number {
+  const spec = svc.spec;
+  if (spec?.type !== 'LoadBalancer' || spec.externalTrafficPolicy !== 'Local' || shouldSkipService(svc) || !clusterIPv4(svc)) return 0;
+  return spec.healthCheckNodePort ?? 0;
+}
+
 function clusterIPv4(svc: Service): string | undefined {
   const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec?.clusterIP ? [svc.spec.clusterIP] : [];
   return ips.find(isIPv4);
@@ -146,7 +156,6 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
   const serviceKey = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
   const affinity = spec.sessionAffinity === 'ClientIP';
   const externalPolicyLocal = externallyAccessibleService(svc) && spec.externalTrafficPolicy === 'Local';
-  const needsHealthCheck = spec.type === 'LoadBalancer' && externalPolicyLocal;
   // Computed once for all ports; most Services have none of these, and share one empty list (every port is kept).
   const ingress = svc.status?.loadBalancer?.ingress;
   const loadBalancerVIPs = ingress?.length
@@ -165,7 +174,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
     externalIPs,
     loadBalancerVIPs,
     loadBalancerSourceRanges: sourceRanges,
-    healthCheckNodePort: needsHealthCheck ? (spec.healthCheckNodePort ?? 0) : 0,
+    healthCheckNodePort: spec.type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0,
     sessionAffinityClientIP: affinity,
     stickyMaxAgeSeconds: affinity ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,
     externalPolicyLocal,
@@ -234,6 +243,23 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
     list.length = kept + 1;
   }
   return byPort;
+}
+
+/**
+ * How many endpoints of a Service are ready on this node, counted by address (one pod serving two ports is one), as
+ * upstream's LocalReadyEndpoints: what a load balancer's health check is told. Terminating endpoints do not count.
+ */
+export function localReadyEndpointCount(slices: Iterable<EndpointSlice>, nodeName: string): number {
+  const addresses = new Set<string>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4') continue;
+    for (const ep of slice.endpoints ?? []) {
+      const ip = ep.addresses?.[0];
+      const c = ep.conditions;
+      if (ip && isIPv4(ip) && nodeName !== '' && ep.nodeName === nodeName && (c?.ready ?? true) && !(c?.terminating ?? false)) addresses.add(ip);
+    }
+  }
+  return addresses.size;
 }
 
 function inOrder(list: readonly EndpointInfo[]): boolean {

@@ -12,7 +12,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Logger } from '../log.ts';
 import { StaleUDPCleaner, type Conntrack } from './conntrack.ts';
 import { servicePortKey } from './model.ts';
-import { ServiceTracker, type ServiceInputs } from './tracker.ts';
+import { ServiceTracker, type ServiceHealthCheck, type ServiceInputs } from './tracker.ts';
 import type { Nftables } from './nft.ts';
 import type { NftBatchOp } from './nft-netlink.ts';
 import {
@@ -186,6 +186,10 @@ export class NftSyncer {
 
   deleteEndpointSlice(slice: EndpointSlice): void {
     this.#tracker.deleteEndpointSlice(slice);
+  }
+
+  healthChecks(): ServiceHealthCheck[] {
+    return this.#tracker.healthChecks(this.#opts.nodeName);
   }
 
   #context(): NftContext {

@@ -2,8 +2,10 @@
 // check and retries. (test/e2e/proxy.test.ts runs it against real iptables and packets.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import { silentLogger } from '../log.ts';
 import { gvr, startTestCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { httpGet } from '../../test/support/http.ts';
 import { eventually } from '../../test/support/server.ts';
 import { FakeIptables } from './fake-iptables.testutil.ts';
 import { service, slice } from './fixtures.testutil.ts';
@@ -34,6 +36,8 @@ describe('Proxier', () => {
       sysctl: null,
       minSyncPeriodMs: 50,
       syncPeriodMs: 300,
+      healthzBindAddress: '127.0.0.1:0',
+      healthCheckAddresses: ['127.0.0.1'],
     });
     running = proxier.start(stop.signal);
     await proxier.waitForFirstSync(stop.signal);
@@ -44,6 +48,8 @@ describe('Proxier', () => {
     await running;
     await cluster?.stop();
   });
+
+  const get = (port: number, path: string) => httpGet('127.0.0.1', port, path);
 
   const natServices = () => iptables.rules('nat', 'KUBE-SERVICES') ?? [];
 
@@ -86,5 +92,34 @@ describe('Proxier', () => {
       (iptables.rules('filter', 'KUBE-SERVICES') ?? []).some((r) => r.includes('default/after-failure:http')) ? true : undefined,
     );
     assert.equal(proxier.metrics.lastSync?.full, true);
+  });
+
+  it('answers a LoadBalancer Service’s health check with this node’s ready endpoints, and /healthz with the node’s state', async () => {
+    const lb = service('default', 'lb', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
+    const created = (await create(lb, gvr.services)) as unknown as Service;
+    const port = created.spec!.healthCheckNodePort!;
+    assert.ok(port > 0, 'the API server allocated a health check node port');
+    await eventually('the health check port opens', () => (proxier.healthCheckPorts.get('default/lb') === port ? true : undefined));
+    const none = await get(port, '/');
+    assert.equal(none.status, 503, 'no endpoint on this node yet');
+    assert.equal(JSON.parse(none.body).localEndpoints, 0);
+
+    await create(slice('default', 'lb', [{ ip: '10.244.0.7', node: 'node-a' }, { ip: '10.244.1.7', node: 'node-b' }], [{ name: 'http', port: 8080 }]), gvr.endpointslices);
+    const ok = await eventually('the health check passes', async () => ((await get(port, '/')).status === 200 ? await get(port, '/') : undefined));
+    assert.deepEqual(JSON.parse(ok.body), { service: { namespace: 'default', name: 'lb' }, localEndpoints: 1, serviceProxyHealthy: true });
+
+    const healthz = proxier.healthzAddress!.port;
+    assert.equal((await get(healthz, '/healthz')).status, 200);
+    await cluster.client.create(gvr.nodes, '', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler', effect: 'NoSchedule' }] } } as never);
+    const draining = await eventually('/healthz turns 503 for a node the autoscaler is deleting', async () => {
+      const r = await get(healthz, '/healthz');
+      return r.status === 503 ? r : undefined;
+    });
+    assert.match(draining.body, /"nodeEligible": false}$/);
+    assert.equal((await get(healthz, '/livez')).status, 200);
+
+    await cluster.client.delete(gvr.services, 'default', 'lb');
+    await eventually('the health check port closes', () => (!proxier.healthCheckPorts.has('default/lb') ? true : undefined));
+    await assert.rejects(get(port, '/'), /ECONNREFUSED/);
   });
 });

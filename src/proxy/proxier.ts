@@ -6,14 +6,16 @@
 // Skiff's minSyncPeriod defaults to 100 ms where upstream's is 1 s: a partial sync here writes only the changed
 // Service's chains (a few ms on a small node), so coalescing a burst of EndpointSlice updates (a rollout, a scale-up)
 // needs only a short window, and `kubectl expose` followed by a request should not wait a second.
-import type { Service } from 'kubernetes-types/core/v1.d.ts';
+import type { AddressInfo } from 'node:net';
+import type { Node, Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import type { Client } from '../client/client.ts';
 import { InformerFactory } from '../client/factory.ts';
-import { ENDPOINT_SLICES, SERVICES } from '../client/resources.ts';
+import { ENDPOINT_SLICES, NODES, SERVICES } from '../client/resources.ts';
 import type { Logger } from '../log.ts';
 import { KUBE_PROXY_CANARY } from './chains.ts';
 import { ExecConntrack, type Conntrack } from './conntrack.ts';
+import { ProxyHealth, serveProxyHealth, ServiceHealthServers } from './health.ts';
 import { CommandNotFoundError } from './host.ts';
 import type { Iptables } from './iptables.ts';
 import type { Nftables } from './nft.ts';
@@ -21,6 +23,7 @@ import { BASE_CHAIN_NAMES } from './nft-rules.ts';
 import { NftSyncer } from './nft-syncer.ts';
 import { ExecSysctl, type Sysctl } from './sysctl.ts';
 import { RuleSyncer, type SyncResult } from './syncer.ts';
+import type { ServiceHealthCheck } from './tracker.ts';
 
 /** What the Proxier needs of a backend's syncer (RuleSyncer for iptables, NftSyncer for nftables). */
 export interface ProxySyncer {
@@ -30,6 +33,8 @@ export interface ProxySyncer {
   deleteService(svc: Service): void;
   updateEndpointSlice(slice: EndpointSlice): void;
   deleteEndpointSlice(slice: EndpointSlice): void;
+  /** The Services load balancers health-check on this node, with its ready endpoints of each. */
+  healthChecks(): ServiceHealthCheck[];
   sync(): Promise<SyncResult>;
 }
 
@@ -65,6 +70,10 @@ export interface ProxierOptions {
   sysctl?: Sysctl | null;
   /** See syncer.ts. Default 1000. */
   maxChainsPerTransaction?: number;
+  /** Serve /healthz and /livez here (host:port; kube-proxy's --healthz-bind-address). Default: not served. */
+  healthzBindAddress?: string;
+  /** Where Services' health checks listen on their healthCheckNodePort. Default: every address (0.0.0.0). */
+  healthCheckAddresses?: readonly string[];
 }
 
 export interface ProxierMetrics {
@@ -76,6 +85,7 @@ export interface ProxierMetrics {
 }
 
 const RETRY_START_MS = 1000;
+const DEFAULT_SYNC_PERIOD_MS = 30_000;
 
 export class Proxier {
   readonly #opts: ProxierOptions;
@@ -85,11 +95,27 @@ export class Proxier {
   #firstSync: Promise<void>;
   #resolveFirstSync!: () => void;
   readonly metrics: ProxierMetrics = { syncs: 0, fullSyncs: 0, failures: 0 };
+  readonly health: ProxyHealth;
+  readonly #serviceHealth: ServiceHealthServers;
+  #healthz: AddressInfo | undefined;
 
   constructor(opts: ProxierOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
     this.#firstSync = new Promise((resolve) => (this.#resolveFirstSync = resolve));
+    // Upstream's health timeout: twice the sync period.
+    this.health = new ProxyHealth(2 * (opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS));
+    this.#serviceHealth = new ServiceHealthServers({ addresses: opts.healthCheckAddresses ?? ['0.0.0.0'], health: this.health, logger: opts.logger });
+  }
+
+  /** Where /healthz is served, once start() has opened it. */
+  get healthzAddress(): AddressInfo | undefined {
+    return this.#healthz;
+  }
+
+  /** The health-check ports open now, by Service ("namespace/name"). */
+  get healthCheckPorts(): Map<string, number> {
+    return this.#serviceHealth.ports;
   }
 
   /** Resolves once the rules for every Service known at start are in place. */
@@ -113,7 +139,10 @@ export class Proxier {
     const factory = new InformerFactory(this.#opts.client, (gvr, err) => this.#log.debug('informer error', { resource: gvr.resource, error: err }));
     const services = factory.informer(SERVICES);
     const slices = factory.informer(ENDPOINT_SLICES);
-    const kick = () => this.#wake?.();
+    const kick = () => {
+      this.health.queuedUpdate();
+      this.#wake?.();
+    };
     services.addEventHandler({
       onAdd: (s) => (syncer.updateService(s as Service), kick()),
       onUpdate: (_old, s) => (syncer.updateService(s as Service), kick()),
@@ -124,15 +153,39 @@ export class Proxier {
       onUpdate: (_old, s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), kick()),
       onDelete: (s) => (syncer.deleteEndpointSlice(s as unknown as EndpointSlice), kick()),
     });
+    // This node's own object: /healthz turns 503 once it is being deleted (upstream's NodeEligibleHandler).
+    const nodes = factory.informer(NODES, { fieldSelector: `metadata.name=${this.#opts.nodeName}` });
+    nodes.addEventHandler({
+      onAdd: (n) => this.health.syncNode(n as Node),
+      onUpdate: (_old, n) => this.health.syncNode(n as Node),
+      onDelete: () => this.health.syncNode(undefined),
+    });
     factory.start(signal);
+    const healthz = await this.#serveHealthz();
     try {
       await factory.waitForSync(signal);
       await this.#loop(syncer, signal);
     } catch (err) {
       if (!signal.aborted) throw err;
     } finally {
+      await healthz?.close();
+      await this.#serviceHealth.close();
       await factory.stopped();
       if (this.#opts.mode === 'nftables') this.#opts.nftables?.close?.();
+    }
+  }
+
+  /** Opens /healthz and /livez when asked to; a taken port is logged, not fatal (as upstream). */
+  async #serveHealthz(): Promise<{ close(): Promise<void> } | undefined> {
+    const address = this.#opts.healthzBindAddress;
+    if (!address) return undefined;
+    try {
+      const served = await serveProxyHealth(this.health, address);
+      this.#healthz = served.address;
+      return served;
+    } catch (err) {
+      this.#log.warn('cannot serve the proxy health checks (/healthz, /livez)', { address, error: err });
+      return undefined;
     }
   }
 
@@ -207,7 +260,7 @@ export class Proxier {
 
   async #loop(syncer: ProxySyncer, signal: AbortSignal): Promise<void> {
     const minPeriod = this.#opts.minSyncPeriodMs ?? 100;
-    const period = this.#opts.syncPeriodMs ?? 30_000;
+    const period = this.#opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
     const fullPeriod = this.#opts.fullSyncPeriodMs ?? 3_600_000;
     let lastStart = -Infinity;
     let lastFull = performance.now();
@@ -241,6 +294,8 @@ export class Proxier {
         this.metrics.lastSync = result;
         retryAt = 0;
         retryDelay = RETRY_START_MS;
+        this.health.updated();
+        await this.#serviceHealth.sync(syncer.healthChecks());
         if (this.metrics.syncs === 1) this.#log.info('proxy rules in place', { servicePorts: result.servicePorts, endpoints: result.endpoints, ms: Math.round(result.totalMs) });
         else this.#log.debug('synced proxy rules', { ...result });
         this.#resolveFirstSync();

@@ -8,7 +8,7 @@ import { isJumpRule, isServiceChain, JUMP_RULES, jumpRuleLine, KUBELET_JUMP_RULE
 import { StaleUDPCleaner, type Conntrack } from './conntrack.ts';
 import { chainsInDump, type Iptables } from './iptables.ts';
 import { servicePortKey } from './model.ts';
-import { ServiceTracker, type ServiceInputs } from './tracker.ts';
+import { ServiceTracker, type ServiceHealthCheck, type ServiceInputs } from './tracker.ts';
 import { restoreInput } from './restore.ts';
 import { fixedRules, servicePortRules, type RuleContext, type ServicePortRules, type TopLevelLines } from './rules.ts';
 
@@ -113,6 +113,10 @@ export class RuleSyncer {
 
   deleteEndpointSlice(slice: EndpointSlice): void {
     this.#tracker.deleteEndpointSlice(slice);
+  }
+
+  healthChecks(): ServiceHealthCheck[] {
+    return this.#tracker.healthChecks(this.#opts.nodeName);
   }
 
   #context(): RuleContext {

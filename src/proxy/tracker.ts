@@ -2,7 +2,17 @@
 // the last sync (upstream's ServiceChangeTracker and EndpointsChangeTracker in one).
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
-import { serviceEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model.ts';
+import { localReadyEndpointCount, serviceEndpoints, serviceHealthCheckNodePort, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model.ts';
+
+/** A Service a load balancer health-checks on this node (type LoadBalancer, externalTrafficPolicy Local). */
+export interface ServiceHealthCheck {
+  /** "namespace/name" */
+  serviceKey: string;
+  /** spec.healthCheckNodePort */
+  port: number;
+  /** Ready endpoints on this node, by address. */
+  localEndpoints: number;
+}
 
 export interface ServiceInputs {
   ports: ServicePortInfo[];
@@ -19,6 +29,8 @@ const serviceKey = (svc: Service) => `${svc.metadata?.namespace ?? ''}/${svc.met
 export class ServiceTracker {
   readonly #services = new Map<string, ServiceState>();
   readonly #changed = new Set<string>();
+  /** Services with a health check node port, and the port. */
+  readonly #healthChecked = new Map<string, number>();
 
   get hasChanges(): boolean {
     return this.#changed.size > 0;
@@ -31,6 +43,9 @@ export class ServiceTracker {
     if (before !== undefined && before === svc.metadata?.resourceVersion) return;
     state.svc = svc;
     this.#changed.add(key);
+    const port = serviceHealthCheckNodePort(svc);
+    if (port) this.#healthChecked.set(key, port);
+    else this.#healthChecked.delete(key);
   }
 
   deleteService(svc: Service): void {
@@ -39,6 +54,7 @@ export class ServiceTracker {
     if (!state?.svc) return;
     delete state.svc;
     this.#changed.add(key);
+    this.#healthChecked.delete(key);
   }
 
   updateEndpointSlice(slice: EndpointSlice): void {
@@ -71,6 +87,15 @@ export class ServiceTracker {
     const state = this.#services.get(key);
     if (!state?.svc) return { ports: [], endpoints: new Map() };
     return { ports: servicePorts(state.svc), endpoints: serviceEndpoints(key, state.slices.values(), nodeName) };
+  }
+
+  /** The Services load balancers health-check on `nodeName`, with its ready endpoints (as they are now). */
+  healthChecks(nodeName: string): ServiceHealthCheck[] {
+    return [...this.#healthChecked].map(([serviceKey, port]) => ({
+      serviceKey,
+      port,
+      localEndpoints: localReadyEndpointCount(this.#services.get(serviceKey)?.slices.values() ?? [], nodeName),
+    }));
   }
 
   /** Forgets a Service that has neither its object nor any slice left. */

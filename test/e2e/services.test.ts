@@ -253,6 +253,25 @@ for (const PROXY_MODE of PROXY_MODES) {
       await eventually('the page on the load balancer address', async () => ((await httpGet(nodeIP, 8089)).status === 200 ? true : undefined), { timeoutMs: 30_000, intervalMs: 250 });
     });
 
+    void it('a LoadBalancer Service with externalTrafficPolicy Local answers its health check with the ready pods on this node', { timeout }, async () => {
+      await ok(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'lb-local' },
+        spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'nginx' }, ports: [{ port: 8090, targetPort: 80, protocol: 'TCP' }] },
+      }));
+      const port = (await service('lb-local')).spec!.healthCheckNodePort!;
+      assert.ok(port > 0, 'the API server allocated a health check node port');
+      const ready = (await podsOf('app=nginx')).filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      assert.ok(ready > 0);
+      const answer = await eventually(`the health check on ${nodeIP}:${port} counts ${ready} ready pods`, async () => {
+        const res = await httpGet(nodeIP, port, '/').catch(() => undefined);
+        return res?.status === 200 && JSON.parse(res.body).localEndpoints === ready ? res : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 250 });
+      assert.deepEqual(JSON.parse(answer.body), { service: { namespace: 'default', name: 'lb-local' }, localEndpoints: ready, serviceProxyHealthy: true });
+      assert.equal(answer.headers['content-type'], 'application/json');
+    });
+
     void it('a Service without endpoints refuses connections at once', { timeout }, async () => {
       await ok(['create', 'service', 'clusterip', 'nobody', '--tcp=80:80']);
       const ip = (await service('nobody')).spec!.clusterIP!;
