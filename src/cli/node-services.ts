@@ -5,9 +5,9 @@ import { KUBE_DNS_SERVICE } from '../adm/addons.ts';
 import type { Client } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import { SERVICES } from '../client/resources.ts';
+import type { HttpsTransportOptions } from '../client/transport.ts';
 import { ClusterDNS, DnsListenError } from '../dns/index.ts';
 import type { Logger } from '../log.ts';
-import type { HttpsTransportOptions } from '../client/transport.ts';
 import { hostProxier, runProxierOnWorker, type HostProxySettings, type ProxyMode } from '../proxy/index.ts';
 import { publishDNSEndpoint, withdrawDNSEndpoint } from './dns-endpoint.ts';
 

@@ -121,7 +121,7 @@ export class ProxyWorkerError extends Error {
   override name = 'ProxyWorkerError';
 }
 
-const SEMI_SPACE_FLAG = /^--max-semi-space-size=(\d+)$/;
+const SEMI_SPACE_FLAG = /^--max-semi-space-size=\d+$/;
 
 /**
  * Starts a worker whose heap has V8's default young generation even when this process was given a larger one:

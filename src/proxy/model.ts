@@ -156,6 +156,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
   const serviceKey = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
   const affinity = spec.sessionAffinity === 'ClientIP';
   const externalPolicyLocal = externallyAccessibleService(svc) && spec.externalTrafficPolicy === 'Local';
+  const healthCheckNodePort = serviceHealthCheckNodePort(svc);
   // Computed once for all ports; most Services have none of these, and share one empty list (every port is kept).
   const ingress = svc.status?.loadBalancer?.ingress;
   const loadBalancerVIPs = ingress?.length
@@ -174,7 +175,7 @@ export function servicePorts(svc: Service): ServicePortInfo[] {
     externalIPs,
     loadBalancerVIPs,
     loadBalancerSourceRanges: sourceRanges,
-    healthCheckNodePort: spec.type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0,
+    healthCheckNodePort,
     sessionAffinityClientIP: affinity,
     stickyMaxAgeSeconds: affinity ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0,
     externalPolicyLocal,

@@ -1,7 +1,6 @@
 // The Services proxy's side of a worker thread started by runProxierOnWorker (host-proxier.ts): it connects to the
 // API server on its own, runs the proxy until told 'stop', and sends its log records back to the main thread.
-import { parentPort, workerData } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Client } from '../client/client.ts';
 import { httpsTransport } from '../client/transport.ts';
 import { plainFields, type LogFields, type Logger, type LogLevel } from '../log.ts';
