@@ -74,7 +74,8 @@ export class ProxyHealth {
   }
 }
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+/** Starts `server` listening; rejects when the address cannot be had. */
+export function listenHttp(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
@@ -85,7 +86,8 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
   });
 }
 
-function close(server: Server): Promise<void> {
+/** Closes `server` and its open connections. */
+export function closeHttp(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -107,8 +109,8 @@ export async function serveProxyHealth(health: ProxyHealth, address: string): Pr
     const { status, body } = health.answer(new URL(req.url ?? '/', 'http://proxy').pathname);
     res.writeHead(status, status === 404 ? { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' } : JSON_HEADERS).end(body);
   });
-  const bound = await listen(server, host, port);
-  return { address: bound, close: () => close(server) };
+  const bound = await listenHttp(server, host, port);
+  return { address: bound, close: () => closeHttp(server) };
 }
 
 interface ServiceHealthServer {
@@ -140,7 +142,7 @@ export class ServiceHealthServers {
       if (wanted.get(key)?.port === open.port) continue;
       this.#services.delete(key);
       this.opts.logger.info('closing the health check', { service: key, port: open.port });
-      await Promise.all(open.servers.map(close));
+      await Promise.all(open.servers.map(closeHttp));
     }
     for (const check of checks) {
       const open = this.#services.get(check.serviceKey);
@@ -161,7 +163,7 @@ export class ServiceHealthServers {
   async close(): Promise<void> {
     const all = [...this.#services.values()].flatMap((s) => s.servers);
     this.#services.clear();
-    await Promise.all(all.map(close));
+    await Promise.all(all.map(closeHttp));
   }
 
   async #open(check: ServiceHealthCheck): Promise<ServiceHealthServer | undefined> {
@@ -176,11 +178,11 @@ export class ServiceHealthServers {
     try {
       for (const host of this.opts.addresses) {
         const server = createServer(handler);
-        await listen(server, host, check.port);
+        await listenHttp(server, host, check.port);
         state.servers.push(server);
       }
     } catch (err) {
-      await Promise.all(state.servers.map(close));
+      await Promise.all(state.servers.map(closeHttp));
       this.opts.logger.error('failed to start the health check', { service: check.serviceKey, port: check.port, error: err });
       return undefined;
     }

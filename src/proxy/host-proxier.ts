@@ -27,6 +27,8 @@ export interface HostProxySettings {
   serviceCIDRs?: readonly string[] | undefined;
   /** Where /healthz and /livez are served (host:port). Default 0.0.0.0:10256, as upstream. */
   healthzBindAddress?: string | undefined;
+  /** Where /metrics and /proxyMode are served (host:port). Default 127.0.0.1:10249, as upstream. */
+  metricsBindAddress?: string | undefined;
   /** Write the rules in this network namespace instead of the host's (tests). */
   netns?: string | undefined;
 }
@@ -44,6 +46,7 @@ export function hostProxier(settings: HostProxySettings, client: Client, logger:
     ...backend,
     // Upstream's default: every address; a second proxy on the same host logs that the port is taken.
     healthzBindAddress: settings.healthzBindAddress ?? '0.0.0.0:10256',
+    metricsBindAddress: settings.metricsBindAddress ?? '127.0.0.1:10249',
     logger,
   });
 }

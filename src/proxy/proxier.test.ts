@@ -37,6 +37,7 @@ describe('Proxier', () => {
       minSyncPeriodMs: 50,
       syncPeriodMs: 300,
       healthzBindAddress: '127.0.0.1:0',
+      metricsBindAddress: '127.0.0.1:0',
       healthCheckAddresses: ['127.0.0.1'],
     });
     running = proxier.start(stop.signal);
@@ -73,6 +74,16 @@ describe('Proxier', () => {
     await cluster.client.delete(gvr.services, 'default', 'web');
     await eventually('the web chains are gone', () => (!iptables.chains('nat').includes(svcChain) ? true : undefined));
     assert.ok(!natServices().some((r) => r.includes('default/web')));
+  });
+
+  it('serves its mode and sync metrics', async () => {
+    const port = proxier.metricsAddress!.port;
+    assert.equal((await get(port, '/proxyMode')).body, 'iptables');
+    const page = (await get(port, '/metrics')).body;
+    const value = (series: string) => Number(page.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+    assert.ok(value('kubeproxy_sync_proxy_rules_duration_seconds_count') >= 1, page);
+    assert.ok(value('kubeproxy_sync_full_proxy_rules_duration_seconds_count') >= 1, 'the first sync was a full one');
+    assert.ok(value('kubeproxy_sync_proxy_rules_service_changes_total') >= 1, 'the Service that existed at start counts as a change');
   });
 
   it('rewrites everything when the canary chains disappear (someone flushed the tables)', async () => {

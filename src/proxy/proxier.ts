@@ -17,6 +17,7 @@ import { KUBE_PROXY_CANARY } from './chains.ts';
 import { ExecConntrack, type Conntrack } from './conntrack.ts';
 import { ProxyHealth, serveProxyHealth, ServiceHealthServers } from './health.ts';
 import { CommandNotFoundError } from './host.ts';
+import { ProxyMetrics, serveProxyMetrics } from './metrics.ts';
 import type { Iptables } from './iptables.ts';
 import type { Nftables } from './nft.ts';
 import { BASE_CHAIN_NAMES } from './nft-rules.ts';
@@ -72,6 +73,8 @@ export interface ProxierOptions {
   maxChainsPerTransaction?: number;
   /** Serve /healthz and /livez here (host:port; kube-proxy's --healthz-bind-address). Default: not served. */
   healthzBindAddress?: string;
+  /** Serve /metrics, /proxyMode and /healthz here (host:port; kube-proxy's --metrics-bind-address). Default: not served. */
+  metricsBindAddress?: string;
   /** Where Services' health checks listen on their healthCheckNodePort. Default: every address (0.0.0.0). */
   healthCheckAddresses?: readonly string[];
 }
@@ -96,8 +99,11 @@ export class Proxier {
   #resolveFirstSync!: () => void;
   readonly metrics: ProxierMetrics = { syncs: 0, fullSyncs: 0, failures: 0 };
   readonly health: ProxyHealth;
+  /** What /metrics shows. */
+  readonly syncMetrics = new ProxyMetrics();
   readonly #serviceHealth: ServiceHealthServers;
   #healthz: AddressInfo | undefined;
+  #metricsAddress: AddressInfo | undefined;
 
   constructor(opts: ProxierOptions) {
     this.#opts = opts;
@@ -111,6 +117,11 @@ export class Proxier {
   /** Where /healthz is served, once start() has opened it. */
   get healthzAddress(): AddressInfo | undefined {
     return this.#healthz;
+  }
+
+  /** Where /metrics is served, once start() has opened it. */
+  get metricsAddress(): AddressInfo | undefined {
+    return this.#metricsAddress;
   }
 
   /** The health-check ports open now, by Service ("namespace/name"). */
@@ -143,15 +154,17 @@ export class Proxier {
       this.health.queuedUpdate();
       this.#wake?.();
     };
+    const serviceChanged = () => (this.syncMetrics.serviceChanged(), kick());
+    const endpointsChanged = () => (this.syncMetrics.endpointsChanged(), kick());
     services.addEventHandler({
-      onAdd: (s) => (syncer.updateService(s as Service), kick()),
-      onUpdate: (_old, s) => (syncer.updateService(s as Service), kick()),
-      onDelete: (s) => (syncer.deleteService(s as Service), kick()),
+      onAdd: (s) => (syncer.updateService(s as Service), serviceChanged()),
+      onUpdate: (_old, s) => (syncer.updateService(s as Service), serviceChanged()),
+      onDelete: (s) => (syncer.deleteService(s as Service), serviceChanged()),
     });
     slices.addEventHandler({
-      onAdd: (s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), kick()),
-      onUpdate: (_old, s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), kick()),
-      onDelete: (s) => (syncer.deleteEndpointSlice(s as unknown as EndpointSlice), kick()),
+      onAdd: (s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), endpointsChanged()),
+      onUpdate: (_old, s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), endpointsChanged()),
+      onDelete: (s) => (syncer.deleteEndpointSlice(s as unknown as EndpointSlice), endpointsChanged()),
     });
     // This node's own object: /healthz turns 503 once it is being deleted (upstream's NodeEligibleHandler).
     const nodes = factory.informer(NODES, { fieldSelector: `metadata.name=${this.#opts.nodeName}` });
@@ -161,7 +174,10 @@ export class Proxier {
       onDelete: () => this.health.syncNode(undefined),
     });
     factory.start(signal);
-    const healthz = await this.#serveHealthz();
+    const healthz = await this.#serve('the proxy health checks (/healthz, /livez)', this.#opts.healthzBindAddress, (a) => serveProxyHealth(this.health, a));
+    this.#healthz = healthz?.address;
+    const metricsServer = await this.#serve('the proxy metrics (/metrics, /proxyMode)', this.#opts.metricsBindAddress, (a) => serveProxyMetrics(this.syncMetrics, this.#opts.mode ?? 'iptables', a));
+    this.#metricsAddress = metricsServer?.address;
     try {
       await factory.waitForSync(signal);
       await this.#loop(syncer, signal);
@@ -169,22 +185,20 @@ export class Proxier {
       if (!signal.aborted) throw err;
     } finally {
       await healthz?.close();
+      await metricsServer?.close();
       await this.#serviceHealth.close();
       await factory.stopped();
       if (this.#opts.mode === 'nftables') this.#opts.nftables?.close?.();
     }
   }
 
-  /** Opens /healthz and /livez when asked to; a taken port is logged, not fatal (as upstream). */
-  async #serveHealthz(): Promise<{ close(): Promise<void> } | undefined> {
-    const address = this.#opts.healthzBindAddress;
+  /** Opens one of the proxy's HTTP servers when given an address; a taken port is logged, not fatal (as upstream). */
+  async #serve<T>(what: string, address: string | undefined, serve: (address: string) => Promise<T>): Promise<T | undefined> {
     if (!address) return undefined;
     try {
-      const served = await serveProxyHealth(this.health, address);
-      this.#healthz = served.address;
-      return served;
+      return await serve(address);
     } catch (err) {
-      this.#log.warn('cannot serve the proxy health checks (/healthz, /livez)', { address, error: err });
+      this.#log.warn(`cannot serve ${what}`, { address, error: err });
       return undefined;
     }
   }
@@ -295,6 +309,7 @@ export class Proxier {
         retryAt = 0;
         retryDelay = RETRY_START_MS;
         this.health.updated();
+        this.syncMetrics.synced(result.full, result.totalMs);
         await this.#serviceHealth.sync(syncer.healthChecks());
         if (this.metrics.syncs === 1) this.#log.info('proxy rules in place', { servicePorts: result.servicePorts, endpoints: result.endpoints, ms: Math.round(result.totalMs) });
         else this.#log.debug('synced proxy rules', { ...result });
@@ -302,6 +317,7 @@ export class Proxier {
       } catch (err) {
         if (signal.aborted) return;
         this.metrics.failures++;
+        this.syncMetrics.syncFailed();
         this.metrics.lastError = err instanceof Error ? err.message : String(err);
         this.#log.error('proxy rule sync failed; retrying with a full sync', { error: err, retryInMs: retryDelay });
         retryAt = performance.now() + retryDelay;
