@@ -275,7 +275,10 @@ describe('skiff kubectl exec, attach, cp and port-forward beside kubectl 1.35', 
     try {
       assert.equal(web.oursOut(), web.realOut(), `stderr: ${web.ours.err()}`);
       assert.equal(web.realOut(), 'Forwarding from 127.0.0.1:PORT -> 80\nForwarding from [::1]:PORT -> 80\n');
-      for (const port of web.ports) assert.deepEqual(await httpGet('127.0.0.1', port, '/', 10_000), { status: 200, body: `${PAGE}\n` });
+      for (const port of web.ports) {
+        const { status, body } = await httpGet('127.0.0.1', port, '/', 10_000);
+        assert.deepEqual({ status, body }, { status: 200, body: `${PAGE}\n` });
+      }
       for (let i = 0; i < 50 && !web.ours.out().includes('Handling'); i++) await sleep(100);
       assert.equal(web.oursOut(), web.realOut());
       assert.equal(web.oursErr(), web.realErr());
