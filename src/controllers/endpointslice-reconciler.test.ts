@@ -82,3 +82,30 @@ describe('reconcileEndpointSlices', () => {
     assert.deepEqual(deleted, ['IPv6']);
   });
 });
+
+describe('topology hints for spec.trafficDistribution', () => {
+  const zoned: Node = { metadata: { name: 'node-1', labels: { 'topology.kubernetes.io/zone': 'zone-a' } } };
+  const withDistribution = (td: string | undefined, pods: Pod[], existing: EndpointSliceObject[] = []): ReconcileInput => ({
+    ...input(pods, existing),
+    service: { ...svc, spec: { ...svc.spec, ...(td ? { trafficDistribution: td } : {}) } },
+    node: (n) => (n === 'node-1' ? zoned : undefined),
+  });
+  const hintsOf = (slices: EndpointSliceObject[]) => slices.flatMap((s) => s.endpoints.map((ep) => ep.hints as unknown));
+
+  it('hints each ready endpoint for its zone (PreferClose, PreferSameZone), and also its node for PreferSameNode', () => {
+    assert.deepEqual(hintsOf(apply([], withDistribution('PreferClose', [pod(0)]))), [{ forZones: [{ name: 'zone-a' }] }]);
+    assert.deepEqual(hintsOf(apply([], withDistribution('PreferSameZone', [pod(0)]))), [{ forZones: [{ name: 'zone-a' }] }]);
+    assert.deepEqual(hintsOf(apply([], withDistribution('PreferSameNode', [pod(0)]))), [{ forZones: [{ name: 'zone-a' }], forNodes: [{ name: 'node-1' }] }]);
+    assert.deepEqual(hintsOf(apply([], withDistribution('PreferClose', [pod(1, false)]))), [undefined], 'a not-ready endpoint gets none');
+  });
+
+  it('updates untouched slices when the Service’s trafficDistribution changes, and leaves them alone after', () => {
+    const plain = apply([], withDistribution(undefined, [pod(0), pod(1)]));
+    assert.deepEqual(hintsOf(plain), [undefined, undefined]);
+    const hinted = apply(plain, withDistribution('PreferSameNode', [pod(0), pod(1)], plain));
+    assert.deepEqual(hintsOf(hinted), [0, 1].map(() => ({ forZones: [{ name: 'zone-a' }], forNodes: [{ name: 'node-1' }] })));
+    const again = reconcileEndpointSlices(withDistribution('PreferSameNode', [pod(0), pod(1)], hinted)).plans[0]!;
+    assert.deepEqual([again.create.length, again.update.length, again.delete.length], [0, 0, 0], 'hints already right: nothing to write');
+    assert.deepEqual(hintsOf(apply(hinted, withDistribution(undefined, [pod(0), pod(1)], hinted))), [undefined, undefined], 'removed with the field');
+  });
+});

@@ -312,18 +312,51 @@ function reconcileByAddressType(input: ReconcileInput, existing: EndpointSliceOb
     else plan.create.push(placeholder);
   }
 
-  removeHints(plan, existing);
+  reconcileHints(plan, existing, input.service.spec?.trafficDistribution);
   return reuseDeletedSlices(plan, svc);
 }
 
-/** Topology hints are not computed here: strip any from the slices this sync writes, and from untouched ones that carry some. */
-function removeHints(plan: SlicePlan, existing: EndpointSliceObject[]): void {
-  for (const slice of [...plan.create, ...plan.update]) for (const ep of slice.endpoints ?? []) delete ep.hints;
+const CLOSE_TRAFFIC_DISTRIBUTIONS = new Set(['PreferClose', 'PreferSameZone', 'PreferSameNode']);
+
+type Hints = { forZones?: Array<{ name: string }>; forNodes?: Array<{ name: string }> };
+
+/**
+ * The hints an endpoint should carry for the Service's spec.trafficDistribution (upstream's trafficdist heuristics):
+ * PreferClose and PreferSameZone hint each ready endpoint for its own zone, PreferSameNode also for its own node;
+ * otherwise none. Not-ready endpoints keep what they have. `topology-mode: Auto` hints (spread by zone capacity) are
+ * not computed.
+ */
+function wantedHints(ep: Endpoint, trafficDistribution: string | undefined): Hints | undefined {
+  if (!trafficDistribution || !CLOSE_TRAFFIC_DISTRIBUTIONS.has(trafficDistribution)) return undefined;
+  const hints: Hints = {};
+  if (ep.zone) hints.forZones = [{ name: ep.zone }];
+  if (ep.nodeName && trafficDistribution === 'PreferSameNode') hints.forNodes = [{ name: ep.nodeName }];
+  return hints.forZones || hints.forNodes ? hints : undefined;
+}
+
+const applies = (ep: Endpoint, trafficDistribution: string | undefined) => ep.conditions?.ready === true || !trafficDistribution || !CLOSE_TRAFFIC_DISTRIBUTIONS.has(trafficDistribution);
+
+function sameHints(a: Hints | undefined, b: Hints | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function setHints(ep: Endpoint, hints: Hints | undefined): void {
+  if (hints) ep.hints = hints as NonNullable<Endpoint['hints']>;
+  else delete ep.hints;
+}
+
+/** Hints on the slices this sync writes, and updates for untouched slices whose hints are not what they should be. */
+function reconcileHints(plan: SlicePlan, existing: EndpointSliceObject[], trafficDistribution: string | undefined): void {
+  for (const slice of [...plan.create, ...plan.update]) {
+    for (const ep of slice.endpoints ?? []) if (applies(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
+  }
   const changed = new Set([...plan.update, ...plan.delete].map((s) => s.metadata?.name));
   for (const slice of existing) {
-    if (changed.has(slice.metadata?.name) || !(slice.endpoints ?? []).some((ep) => ep.hints)) continue;
+    if (changed.has(slice.metadata?.name)) continue;
+    const stale = (slice.endpoints ?? []).some((ep) => applies(ep, trafficDistribution) && !sameHints(ep.hints as Hints | undefined, wantedHints(ep, trafficDistribution)));
+    if (!stale) continue;
     const copy = clone(slice);
-    for (const ep of copy.endpoints ?? []) delete ep.hints;
+    for (const ep of copy.endpoints ?? []) if (applies(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
     plan.update.push(copy);
   }
 }

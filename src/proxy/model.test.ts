@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { service, slice } from './fixtures.testutil.ts';
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import { cidrContains, compareEndpoints, isIPv4, localReadyEndpointCount, serviceEndpoints, serviceHealthCheckNodePort, servicePortKey, servicePorts } from './model.ts';
-import { categorizeEndpoints } from './topology.ts';
+import { categorizeEndpoints, topologyMode } from './topology.ts';
 import { ServiceTracker } from './tracker.ts';
 
 describe('servicePorts', () => {
@@ -211,12 +211,75 @@ describe('compareEndpoints', () => {
   it('orders endpoints exactly as their "ip:port" strings compare', () => {
     const ips = ['10.0.0.1', '10.0.0.10', '10.0.0.100', '10.0.0.2', '10.0.1.1', '10.0.10.1', '9.9.9.9', '100.0.0.1'];
     const ports = [80, 8080, 9, 443];
-    const eps = ips.flatMap((ip) => ports.map((port) => ({ ip, port, endpoint: `${ip}:${port}`, nodeName: '', isLocal: false, ready: true, serving: true, terminating: false })));
+    const eps = ips.flatMap((ip) => ports.map((port) => ({ ip, port, endpoint: `${ip}:${port}`, nodeName: '', isLocal: false, ready: true, serving: true, terminating: false, hints: undefined })));
     for (const a of eps) {
       for (const b of eps) {
         const want = a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
         assert.equal(Math.sign(compareEndpoints(a, b)), want, `${a.endpoint} vs ${b.endpoint}`);
       }
     }
+  });
+});
+
+describe('categorizeEndpoints with topology hints (trafficDistribution)', () => {
+  const [clusterSvc] = servicePorts(service('ns', 's', { clusterIP: '10.96.0.40', ports: [{ name: 'p80', port: 80 }] }));
+  const [localSvc] = servicePorts(
+    service('ns', 's', { type: 'NodePort', clusterIP: '10.96.0.40', ports: [{ name: 'p80', port: 80, nodePort: 30001 }], externalTrafficPolicy: 'Local' }),
+  );
+  const here = { nodeName: 'me', zone: 'zone-a' };
+  type Hinted = { ip: string; node?: string; ready?: boolean; zones?: string[]; nodes?: string[] };
+  /** Endpoints as the EndpointSlice controller writes them for trafficDistribution. */
+  const endpoints = (specs: Hinted[]) => {
+    const s = slice('ns', 's', specs.map(({ ip, node, ready }) => ({ ip, ...(node ? { node } : {}), ...(ready === undefined ? {} : { ready }) })));
+    s.endpoints!.forEach((ep, i) => {
+      const { zones, nodes } = specs[i]!;
+      if (zones || nodes) ep.hints = { ...(zones ? { forZones: zones.map((name) => ({ name })) } : {}), ...(nodes ? { forNodes: nodes.map((name) => ({ name })) } : {}) } as never;
+    });
+    return serviceEndpoints('ns/s', [s], 'me').get('ns/s:p80|TCP') ?? [];
+  };
+  const ips = (list: readonly { ip: string }[]) => list.map((e) => e.ip);
+
+  it('keeps Cluster traffic in this zone when every ready endpoint has a zone hint and one is for this zone', () => {
+    const eps = endpoints([
+      { ip: '10.244.0.1', zones: ['zone-a'] },
+      { ip: '10.244.0.2', zones: ['zone-b'] },
+      { ip: '10.244.0.3', zones: ['zone-a'] },
+      { ip: '10.244.0.4', ready: false }, // not ready: its missing hint does not count
+    ]);
+    assert.equal(topologyMode(eps, here), 'PreferSameZone');
+    const c = categorizeEndpoints(eps, clusterSvc!, here);
+    assert.deepEqual(ips(c.cluster), ['10.244.0.1', '10.244.0.3']);
+    assert.deepEqual(ips(c.reachable), ['10.244.0.1', '10.244.0.3']);
+    assert.deepEqual(ips(categorizeEndpoints(eps, clusterSvc!).cluster), ['10.244.0.1', '10.244.0.2', '10.244.0.3'], 'no node, no topology');
+  });
+
+  it('prefers this node’s endpoints when every ready endpoint has a node hint (PreferSameNode)', () => {
+    const eps = endpoints([
+      { ip: '10.244.0.1', node: 'me', nodes: ['me'], zones: ['zone-a'] },
+      { ip: '10.244.0.2', node: 'other', nodes: ['other'], zones: ['zone-a'] },
+    ]);
+    assert.equal(topologyMode(eps, here), 'PreferSameNode');
+    assert.deepEqual(ips(categorizeEndpoints(eps, clusterSvc!, here).cluster), ['10.244.0.1']);
+    assert.equal(topologyMode(eps, { nodeName: 'third', zone: 'zone-a' }), 'PreferSameZone', 'no endpoint here: the zone hints decide');
+  });
+
+  it('ignores hints when a ready endpoint lacks one, or none is for here', () => {
+    const partial = endpoints([{ ip: '10.244.0.1', zones: ['zone-a'] }, { ip: '10.244.0.2' }]);
+    assert.equal(topologyMode(partial, here), '');
+    assert.deepEqual(ips(categorizeEndpoints(partial, clusterSvc!, here).cluster), ['10.244.0.1', '10.244.0.2']);
+    const elsewhere = endpoints([{ ip: '10.244.0.1', zones: ['zone-b'] }, { ip: '10.244.0.2', zones: ['zone-c'] }]);
+    assert.equal(topologyMode(elsewhere, here), '');
+    assert.equal(topologyMode(elsewhere, { nodeName: 'me', zone: '' }), '', 'a node without a zone label');
+  });
+
+  it('merges a Local policy’s endpoints into the reachable set when topology narrows Cluster traffic', () => {
+    const eps = endpoints([
+      { ip: '10.244.0.1', node: 'me', zones: ['zone-b'] },
+      { ip: '10.244.1.1', node: 'other', zones: ['zone-a'] },
+    ]);
+    const c = categorizeEndpoints(eps, localSvc!, here);
+    assert.deepEqual(ips(c.cluster), ['10.244.1.1']);
+    assert.deepEqual(ips(c.local), ['10.244.0.1']);
+    assert.deepEqual(new Set(ips(c.reachable)), new Set(['10.244.0.1', '10.244.1.1']));
   });
 });

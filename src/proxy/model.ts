@@ -41,6 +41,14 @@ export interface EndpointInfo {
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
+  /** The EndpointSlice controller's topology hints (trafficDistribution), as the slice has them. */
+  readonly hints: TopologyHints | undefined;
+}
+
+/** discovery/v1 EndpointHints (forNodes is newer than the kubernetes-types package). */
+export interface TopologyHints {
+  forZones?: ReadonlyArray<{ name: string }>;
+  forNodes?: ReadonlyArray<{ name: string }>;
 }
 
 /** An endpoint as serviceEndpoints reads it: its "ip:port" string is made only when asked for (the pick layout never does). */
@@ -54,6 +62,7 @@ class Endpoint implements EndpointInfo {
     readonly ready: boolean,
     readonly serving: boolean,
     readonly terminating: boolean,
+    readonly hints: TopologyHints | undefined,
   ) {}
 
   get endpoint(): string {
@@ -224,7 +233,7 @@ export function serviceEndpoints(serviceKey: string, slices: Iterable<EndpointSl
         if (!ip || !isIPv4(ip)) continue;
         const epNode = ep.nodeName ?? '';
         const c = ep.conditions;
-        list.push(new Endpoint(ip, port.port, epNode, nodeName !== '' && epNode === nodeName, c?.ready ?? true, c?.serving ?? true, c?.terminating ?? false));
+        list.push(new Endpoint(ip, port.port, epNode, nodeName !== '' && epNode === nodeName, c?.ready ?? true, c?.serving ?? true, c?.terminating ?? false, ep.hints as TopologyHints | undefined));
       }
     }
   }

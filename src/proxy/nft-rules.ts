@@ -17,7 +17,7 @@
 //   ClientIP, externalTrafficPolicy Local or loadBalancerSourceRanges keep upstream's per-port and per-endpoint chains.
 import { hash16 } from './chains.ts';
 import { cidrContains, externallyAccessible, type EndpointInfo, type ServicePortInfo } from './model.ts';
-import { categorizeEndpoints } from './topology.ts';
+import { categorizeEndpoints, type NodeTopology } from './topology.ts';
 
 export const NFT_TABLE = 'kube-proxy';
 /** Every command's prefix for an object of our table. */
@@ -110,6 +110,8 @@ export interface NftContext {
   masqueradeMark: string;
   masqueradeAll: boolean;
   localhostNodePorts: boolean;
+  /** This node, for topology hints (none: hints are ignored). */
+  topology?: NodeTopology;
 }
 
 /** One map or set element of a service port: the container, its key, and (for maps) what follows the key. */
@@ -215,7 +217,7 @@ export function nftServicePort(svc: ServicePortInfo, endpoints: readonly Endpoin
   const pickLayout = usesPickLayout(svc);
   // Pick-layout ports have no chains of their own: no names to hash.
   const names = pickLayout ? { cluster: '', local: '', external: '', firewall: '' } : nftServicePortChains(svc);
-  const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc);
+  const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc, ctx.topology);
   const accessible = externallyAccessible(svc);
   const usesClusterChain = clusterEndpoints.length > 0 && (!svc.internalPolicyLocal || accessible);
   const usesLocalChain = localEndpoints.length > 0 && (svc.internalPolicyLocal || (svc.externalPolicyLocal && accessible));

@@ -142,6 +142,33 @@ describe('NftSyncer', () => {
     assert.ok(next.includes(`flush chain ip kube-proxy ${STICKY}`));
   });
 
+  it('follows zone hints once it knows this node’s zone, rewriting every Service when the zone changes', async () => {
+    const { nft, syncer } = setup();
+    syncer.updateService(svc1());
+    const zonal = slice('ns1', 'svc1', [{ ip: '10.180.0.1' }, { ip: '10.180.0.2' }]);
+    zonal.endpoints![0]!.hints = { forZones: [{ name: 'zone-a' }] };
+    zonal.endpoints![1]!.hints = { forZones: [{ name: 'zone-b' }] };
+    syncer.updateEndpointSlice(zonal);
+    await syncer.sync();
+    /** The endpoints the last scripts wrote into the ClusterIP's endpoint map. */
+    const endpointsWritten = () =>
+      nft.scripts
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('add element ip kube-proxy tcp-service-endpoints'))
+        .flatMap((l) => [...l.matchAll(/: (10\.180\.0\.\d+) \. 80/g)].map((m) => m[1]));
+    assert.deepEqual(endpointsWritten(), ['10.180.0.1', '10.180.0.2'], 'no zone known: both endpoints');
+    nft.scripts.length = 0;
+    syncer.setNodeZone('zone-b');
+    assert.equal(syncer.pending, true);
+    const r = await syncer.sync();
+    assert.equal(r.full, true);
+    assert.deepEqual(endpointsWritten(), ['10.180.0.2']);
+    nft.scripts.length = 0;
+    syncer.setNodeZone('zone-b');
+    assert.equal(syncer.pending, false, 'the same zone again changes nothing');
+  });
+
   it('rewrites everything after a failed sync', async () => {
     const { nft, syncer } = setup();
     syncer.updateService(svc1());

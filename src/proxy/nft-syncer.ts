@@ -147,6 +147,7 @@ export class NftSyncer {
   /** Flushed chains waiting to be deleted, with when they were flushed. */
   readonly #staleChains = new Map<string, number>();
   #needFullSync = true;
+  #zone = '';
   #totalEndpoints = 0;
   #servicePorts = 0;
   /** The ports with chains or affinity sets of their own (undefined: not looked for yet). */
@@ -188,6 +189,14 @@ export class NftSyncer {
     this.#tracker.deleteEndpointSlice(slice);
   }
 
+  /** This node's zone label: Services with zone hints follow it, so a change recomputes and rewrites everything. */
+  setNodeZone(zone: string): void {
+    if (zone === this.#zone) return;
+    this.#zone = zone;
+    this.#tracker.markAllChanged();
+    this.#needFullSync = true;
+  }
+
   healthChecks(): ServiceHealthCheck[] {
     return this.#tracker.healthChecks(this.#opts.nodeName);
   }
@@ -200,6 +209,7 @@ export class NftSyncer {
       masqueradeMark: '0x4000',
       masqueradeAll: this.#opts.masqueradeAll ?? false,
       localhostNodePorts: this.#opts.localhostNodePorts ?? true,
+      topology: { nodeName: this.#opts.nodeName, zone: this.#zone },
     };
   }
 

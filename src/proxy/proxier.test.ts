@@ -133,4 +133,18 @@ describe('Proxier', () => {
     await eventually('the health check port closes', () => (!proxier.healthCheckPorts.has('default/lb') ? true : undefined));
     await assert.rejects(get(port, '/'), /ECONNREFUSED/);
   });
+
+  it('sends a zone-hinted Service’s traffic to this node’s zone once its Node has the zone label', async () => {
+    await create(service('default', 'zonal', { trafficDistribution: 'PreferClose', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }), gvr.services);
+    const zonal = slice('default', 'zonal', [{ ip: '10.244.0.21', node: 'node-a' }, { ip: '10.244.1.21', node: 'node-b' }], [{ name: 'http', port: 8080 }]);
+    zonal.endpoints![0]!.hints = { forZones: [{ name: 'zone-a' }] };
+    zonal.endpoints![1]!.hints = { forZones: [{ name: 'zone-b' }] };
+    await create(zonal, gvr.endpointslices);
+    const svcChain = await eventually('the zonal Service is captured', () => natServices().find((r) => r.includes('"default/zonal:http cluster IP"'))?.split(' -j ')[1]);
+    const endpointsIn = () => ['10.244.0.21', '10.244.1.21'].filter((ip) => iptables.rules('nat', svcChain)?.some((r) => r.includes(ip)));
+    await eventually('without a zone on the node, both endpoints', () => (endpointsIn().length === 2 ? true : undefined));
+    const node = (await cluster.client.get(gvr.nodes, '', 'node-a')) as { metadata: { labels?: Record<string, string> } };
+    await cluster.client.update(gvr.nodes, '', { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, 'topology.kubernetes.io/zone': 'zone-a' } } } as never);
+    await eventually('only the zone-a endpoint', () => (endpointsIn().join() === '10.244.0.21' ? true : undefined));
+  });
 });

@@ -36,6 +36,8 @@ export interface ProxySyncer {
   deleteEndpointSlice(slice: EndpointSlice): void;
   /** The Services load balancers health-check on this node, with its ready endpoints of each. */
   healthChecks(): ServiceHealthCheck[];
+  /** This node's topology.kubernetes.io/zone label ('' when none), for zone hints. */
+  setNodeZone(zone: string): void;
   sync(): Promise<SyncResult>;
 }
 
@@ -89,6 +91,7 @@ export interface ProxierMetrics {
 
 const RETRY_START_MS = 1000;
 const DEFAULT_SYNC_PERIOD_MS = 30_000;
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export class Proxier {
   readonly #opts: ProxierOptions;
@@ -166,12 +169,18 @@ export class Proxier {
       onUpdate: (_old, s) => (syncer.updateEndpointSlice(s as unknown as EndpointSlice), endpointsChanged()),
       onDelete: (s) => (syncer.deleteEndpointSlice(s as unknown as EndpointSlice), endpointsChanged()),
     });
-    // This node's own object: /healthz turns 503 once it is being deleted (upstream's NodeEligibleHandler).
+    // This node's own object: /healthz turns 503 once it is being deleted (upstream's NodeEligibleHandler), and its
+    // zone decides which endpoints zone-hinted Services use (upstream's NodeTopologyConfig).
     const nodes = factory.informer(NODES, { fieldSelector: `metadata.name=${this.#opts.nodeName}` });
+    const nodeChanged = (node: Node | undefined) => {
+      this.health.syncNode(node);
+      syncer.setNodeZone(node?.metadata?.labels?.[ZONE_LABEL] ?? '');
+      this.#wake?.();
+    };
     nodes.addEventHandler({
-      onAdd: (n) => this.health.syncNode(n as Node),
-      onUpdate: (_old, n) => this.health.syncNode(n as Node),
-      onDelete: () => this.health.syncNode(undefined),
+      onAdd: (n) => nodeChanged(n as Node),
+      onUpdate: (_old, n) => nodeChanged(n as Node),
+      onDelete: () => nodeChanged(undefined),
     });
     factory.start(signal);
     const healthz = await this.#serve('the proxy health checks (/healthz, /livez)', this.#opts.healthzBindAddress, (a) => serveProxyHealth(this.health, a));

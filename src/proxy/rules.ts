@@ -16,7 +16,7 @@ import {
   type ServicePortChains,
 } from './chains.ts';
 import { cidrContains, externallyAccessible, type EndpointInfo, type ServicePortInfo } from './model.ts';
-import { categorizeEndpoints } from './topology.ts';
+import { categorizeEndpoints, type NodeTopology } from './topology.ts';
 
 export interface RuleContext {
   /** The pod network; traffic from it counts as local (upstream's detect-local-mode ClusterCIDR). */
@@ -34,6 +34,8 @@ export interface RuleContext {
   conntrackTCPLiberal: boolean;
   /** MASQUERADE --random-fully (iptables ≥ 1.6.2). */
   randomFully: boolean;
+  /** This node, for topology hints (none: hints are ignored). */
+  topology?: NodeTopology;
 }
 
 /** Lines a service port adds to the top-level chains, by table and chain. */
@@ -87,7 +89,7 @@ export function servicePortRules(svc: ServicePortInfo, endpoints: readonly Endpo
   const proto = svc.protocol.toLowerCase();
   const name = svc.name;
   const chains = servicePortChains(name, svc.protocol);
-  const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc);
+  const { cluster: clusterEndpoints, local: localEndpoints, reachable, hasAny: hasEndpoints } = categorizeEndpoints(endpoints, svc, ctx.topology);
   const accessible = externallyAccessible(svc);
   const usesClusterChain = clusterEndpoints.length > 0 && (!svc.internalPolicyLocal || accessible);
   const usesLocalChain = localEndpoints.length > 0 && (svc.internalPolicyLocal || (svc.externalPolicyLocal && accessible));

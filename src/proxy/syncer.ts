@@ -80,6 +80,7 @@ export class RuleSyncer {
   /** nat service chains believed to exist in the kernel (undefined: not known yet; read them with iptables-save). */
   #knownChains: Set<string> | undefined;
   #needFullSync = true;
+  #zone = '';
   #largeClusterMode = false;
   #totalEndpoints = 0;
   readonly #udpCleaner: StaleUDPCleaner;
@@ -115,6 +116,14 @@ export class RuleSyncer {
     this.#tracker.deleteEndpointSlice(slice);
   }
 
+  /** This node's zone label: Services with zone hints follow it, so a change recomputes and rewrites everything. */
+  setNodeZone(zone: string): void {
+    if (zone === this.#zone) return;
+    this.#zone = zone;
+    this.#tracker.markAllChanged();
+    this.#needFullSync = true;
+  }
+
   healthChecks(): ServiceHealthCheck[] {
     return this.#tracker.healthChecks(this.#opts.nodeName);
   }
@@ -129,6 +138,7 @@ export class RuleSyncer {
       largeClusterMode: this.#largeClusterMode,
       conntrackTCPLiberal: this.#opts.conntrackTCPLiberal ?? false,
       randomFully: true,
+      topology: { nodeName: this.#opts.nodeName, zone: this.#zone },
     };
   }
 

@@ -75,6 +75,11 @@ export class ServiceTracker {
     if (this.#services.get(key)?.slices.delete(name)) this.#changed.add(key);
   }
 
+  /** Counts every Service as changed (what decides every Service's rules changed, such as this node's zone). */
+  markAllChanged(): void {
+    for (const key of this.#services.keys()) this.#changed.add(key);
+  }
+
   /** The Services changed since the last call. */
   takeChanged(): string[] {
     const changed = [...this.#changed];
