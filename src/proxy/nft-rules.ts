@@ -197,6 +197,11 @@ export function nftEndpointNames(svc: Pick<ServicePortInfo, 'serviceKey' | 'port
   return { chain: `endpoint-${base}`, affinitySet: `affinity-${base}` };
 }
 
+/** The shared chains pick-layout ports jump to (pick-cluster-tcp-3, …). */
+export function isPickChain(chain: string): boolean {
+  return chain.startsWith('pick-');
+}
+
 /** Per-service chains all hold a slash; the fixed ones never do (upstream's isServiceChainName). */
 export function isNftServiceChain(chain: string): boolean {
   return chain.includes('/');

@@ -20,8 +20,10 @@ class RecordingNftables implements Nftables {
     await this.run(script + batchOpsText(ops).map((l) => `${l}\n`).join(''));
     return 1;
   }
+  /** What a listing finds. */
+  listed = ['service-OLD00000-gone/svc/tcp/p80'];
   async listChains(): Promise<string[]> {
-    return ['service-OLD00000-gone/svc/tcp/p80'];
+    return this.listed;
   }
   async listObjects(): Promise<{ chains: string[]; sets: string[] }> {
     return { chains: await this.listChains(), sets: [] };
@@ -140,6 +142,33 @@ describe('NftSyncer', () => {
     const next = nft.scripts.join('').trim().split('\n');
     assert.ok(next.includes(`delete chain ip kube-proxy ${STICKY_EP}`), 'the chain flushed a sync ago is deleted');
     assert.ok(next.includes(`flush chain ip kube-proxy ${STICKY}`));
+  });
+
+  it('lets a pick chain no port uses any more go at the next full sync, as stale chains go', async () => {
+    const { nft, syncer } = setup({ staleChainDelayMs: 0 });
+    syncer.updateService(svc1());
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.1' }, { ip: '10.180.0.2' }]));
+    await syncer.sync();
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.1' }, { ip: '10.180.0.2' }, { ip: '10.180.0.3' }], undefined, undefined, '2'));
+    await syncer.sync();
+    nft.scripts.length = 0;
+    nft.listed = ['pick-cluster-tcp-2', 'pick-cluster-tcp-3'];
+    syncer.requestFullSync();
+    await syncer.sync();
+    const full = nft.scripts.join('').trim().split('\n');
+    assert.ok(full.indexOf('flush chain ip kube-proxy pick-cluster-tcp-2') > full.indexOf('add rule ip kube-proxy pick-cluster-tcp-3 meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 3 map @tcp-service-endpoints'), full.join('\n'));
+    assert.equal(full.filter((l) => l.includes('pick-cluster-tcp-2')).length, 1, 'only flushed, not rewritten');
+
+    // Used again before it is deleted: written again, and not deleted after all.
+    nft.scripts.length = 0;
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.1' }, { ip: '10.180.0.2' }], undefined, undefined, '3'));
+    await syncer.sync();
+    const back = nft.scripts.join('').trim().split('\n');
+    assert.ok(back.includes('delete chain ip kube-proxy pick-cluster-tcp-2') && back.indexOf('delete chain ip kube-proxy pick-cluster-tcp-2') < back.indexOf('add chain ip kube-proxy pick-cluster-tcp-2'), back.join('\n'));
+    nft.scripts.length = 0;
+    syncer.updateEndpointSlice(slice('ns1', 'svc1', [{ ip: '10.180.0.4' }, { ip: '10.180.0.2' }], undefined, undefined, '4'));
+    await syncer.sync();
+    assert.ok(!nft.scripts.join('').includes('delete chain'), nft.scripts.join(''));
   });
 
   it('follows zone hints once it knows this node’s zone, rewriting every Service when the zone changes', async () => {

@@ -25,6 +25,7 @@ import {
   isEndpointMap,
   isAffinitySet,
   isNftServiceChain,
+  isPickChain,
   nftBaseScript,
   nftServicePort,
   T,
@@ -272,10 +273,13 @@ export class NftSyncer {
       this.#tracker.prune(key);
     }
 
+    // Pick chains the kernel holds, on a full sync: the ones no port uses any more are let go as stale chains are.
+    const kernelPicks = full ? new Set(this.#picks) : undefined;
     if (listing) {
       const t = performance.now();
       const { chains, sets } = await listing;
       this.#knownChains = new Set(chains.filter(isNftServiceChain));
+      for (const chain of chains) if (isPickChain(chain)) kernelPicks?.add(chain);
       this.#knownSets = new Map(sets.filter(isAffinitySet).map((s) => [s, -1]));
       saveMs = performance.now() - t;
       computeStart += saveMs;
@@ -345,6 +349,7 @@ export class NftSyncer {
     // unknown, so a resync never empties the dispatch maps; then chains and sets no longer used are let go.
     const ops = touched && this.#elementsKnown ? this.#elementDiffOps(touched, hairpinAdds) : this.#elementRefillOps();
     const stale = [...knownChains].filter((c) => !activeChains.has(c) && !this.#staleChains.has(c));
+    for (const chain of kernelPicks ?? []) if (!allPicks.has(chain) && !this.#staleChains.has(chain)) stale.push(chain);
     for (const chain of stale) ops.push({ op: 'flush chain', chain });
     const staleSets = [...knownSets.keys()].filter((s) => !activeSets.has(s));
     for (const set of staleSets) ops.push({ op: 'delete set', set });
@@ -366,6 +371,7 @@ export class NftSyncer {
     const now = performance.now();
     for (const chain of stale) this.#staleChains.set(chain, now);
     for (const chain of activeChains) this.#staleChains.delete(chain);
+    for (const [chain] of picksToWrite) this.#staleChains.delete(chain);
     this.#knownChains = new Set([...activeChains, ...this.#staleChains.keys()]);
     this.#knownSets = activeSets;
     this.#elementsKnown = true;
