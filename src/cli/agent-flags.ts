@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkCIDR, defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
+import type { LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import type { ProxyMode } from '../proxy/index.ts';
-import { checkInterfaceName, parseClusterDNS, parseProxyMode, parseRuntimeEndpoint } from './up-flags.ts';
+import { checkInterfaceName, parseClusterDNS, parseLogRotation, parseProxyMode, parseRuntimeEndpoint } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
 
@@ -30,6 +31,8 @@ Flags:
                                           (default: this node's podCIDR)
       --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
       --proxy-mode iptables|nftables      how the Services proxy writes its rules (default iptables)
+      --container-log-max-size QUANTITY   rotate a container's log file past this size (default 10Mi)
+      --container-log-max-files N         log files kept per container, the live one included (default 5)
       --log-format text|json              (default text on a terminal, else json)
   -h, --help                              help for agent
 `;
@@ -48,6 +51,8 @@ const OPTIONS = {
   'cluster-cidr': { type: 'string' },
   'disable-kube-proxy': { type: 'boolean' },
   'proxy-mode': { type: 'string' },
+  'container-log-max-size': { type: 'string' },
+  'container-log-max-files': { type: 'string' },
   'log-format': { type: 'string' },
 } as const;
 
@@ -65,6 +70,8 @@ export interface AgentFlags {
   clusterCIDR?: string;
   kubeProxy: boolean;
   proxyMode: ProxyMode;
+  /** kubelet's --container-log-max-size and --container-log-max-files. */
+  logRotation: LogRotationPolicy;
   logFormat: 'text' | 'json';
 }
 
@@ -91,6 +98,7 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
     ...(values['cluster-cidr'] ? { clusterCIDR: checkCIDR(values['cluster-cidr'], 'cluster-cidr') } : {}),
     kubeProxy: values['disable-kube-proxy'] !== true,
     proxyMode: parseProxyMode(values['proxy-mode']),
+    logRotation: parseLogRotation(values['container-log-max-size'], values['container-log-max-files']),
     logFormat: parseLogFormat(values['log-format'], env.stderrIsTTY),
   };
 }

@@ -74,6 +74,7 @@ export async function runAgent(flags: AgentFlags, io: CliIO): Promise<number> {
           bridge: flags.cniBridge,
           clusterDNS: flags.clusterDNS,
           clusterDomain: flags.clusterDomain,
+          logRotation: flags.logRotation,
           logger,
           services: { proxy: flags.kubeProxy, proxyMode: flags.proxyMode, dns: true, ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}) },
         },

@@ -8,6 +8,7 @@ import { NodeAgent } from '../kubelet/agent.ts';
 import { DEFAULT_SANDBOX_IMAGE } from '../kubelet/containerd-config.ts';
 import { importImageArchive, pauseImageArchive } from '../kubelet/containerd-images.ts';
 import { ContainerdSupervisor } from '../kubelet/containerd.ts';
+import type { LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import { hostNodeInfo, type NodeConfig } from '../kubelet/node.ts';
 import { CriRuntime } from '../kubelet/runtime-cri.ts';
 import type { Logger } from '../log.ts';
@@ -35,6 +36,8 @@ export interface CriNodeOptions {
   clusterDNS: string[];
   clusterDomain: string;
   leaseDurationSeconds?: number;
+  /** kubelet's --container-log-max-size and --container-log-max-files (default 10Mi and 5). */
+  logRotation?: LogRotationPolicy;
   logger(name: string): Logger;
   /** The Services proxy and cluster DNS on this node (off: another kube-proxy or DNS serves it, or a test shares the host). */
   services?: { proxy: boolean; proxyMode?: ProxyMode; dns: boolean; clusterCIDR?: string; serviceCIDRs?: string[]; proxyConnection?: HttpsTransportOptions };
@@ -172,6 +175,7 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal, st
     server: { host: '0.0.0.0', port: opts.kubeletPort, certPem: serving.certPem, keyPem: serving.keyPem, clientCAPem: opts.clientCAPem },
     logger: opts.logger,
     ...(opts.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: opts.leaseDurationSeconds } : {}),
+    ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
   });
   const services = startServicesOnceRegistered(agent, node, ips, opts, signal);
   const done = (async () => {

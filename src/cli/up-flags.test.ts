@@ -94,6 +94,16 @@ void describe('skiff up flags', () => {
     assert.throws(() => parseUpFlags(['--disable-kube-proxy=maybe'], env), /want true or false/);
   });
 
+  void it('parses the container log rotation flags as the kubelet does (10Mi and 5 files by default)', () => {
+    assert.deepEqual(parseUpFlags([], env).logRotation, { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5 });
+    assert.deepEqual(parseUpFlags(['--container-log-max-size', '16Ki', '--container-log-max-files=3'], env).logRotation, { maxSizeBytes: 16 * 1024, maxFiles: 3 });
+    assert.deepEqual(parseUpFlags(['--container-log-max-size', '1M'], env).logRotation.maxSizeBytes, 1_000_000);
+    assert.throws(() => parseUpFlags(['--container-log-max-size', 'ten'], env), /invalid argument "ten" for "--container-log-max-size": want a positive quantity such as 10Mi/);
+    assert.throws(() => parseUpFlags(['--container-log-max-size', '0'], env), /want a positive quantity/);
+    assert.throws(() => parseUpFlags(['--container-log-max-files', '1'], env), /invalid argument "1" for "--container-log-max-files": want a whole number of at least 2/);
+    assert.match(UP_USAGE, /--container-log-max-size QUANTITY/);
+  });
+
   void it('rejects bad values as usage errors', () => {
     for (const args of [
       ['--runtime', 'docker'],

@@ -1,6 +1,8 @@
 // `skiff up`: the flags of `skiff server` plus the node's. The control plane and nodes load only once the flags are good.
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { parseQuantity, quantityToNumber } from '../apiserver/quantity.ts';
+import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import type { ProxyMode } from '../proxy/index.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkPrerequisites, chooseRuntime, NFTABLES_PROXY_PREREQUISITES, type PrerequisiteReport, type RuntimeChoice } from './prerequisites.ts';
@@ -35,6 +37,8 @@ export interface UpFlags {
   kubeProxy: boolean;
   /** kube-proxy's --proxy-mode. */
   proxyMode: ProxyMode;
+  /** kubelet's --container-log-max-size and --container-log-max-files. */
+  logRotation: LogRotationPolicy;
   /** Why the runtime is simulated when none was asked for. */
   runtimeNote?: string;
   /** Debian packages to install before starting (runtime cri, as root on Debian, some missing). */
@@ -60,6 +64,8 @@ const UP_OPTIONS = [
   'cni-bridge',
   'disable-kube-proxy',
   'proxy-mode',
+  'container-log-max-size',
+  'container-log-max-files',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -92,6 +98,8 @@ ${serverFlagLines()}
       --disable-kube-proxy                do not run the Services proxy (iptables rules for Services)
       --proxy-mode iptables|nftables      how the Services proxy writes its rules (default iptables;
                                           nftables needs Debian's nftables package)
+      --container-log-max-size QUANTITY   rotate a container's log file past this size (default 10Mi)
+      --container-log-max-files N         log files kept per container, the live one included (default 5)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -199,6 +207,7 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     cniBridge: checkInterfaceName(own['cni-bridge'] ?? 'cni0', 'cni-bridge'),
     kubeProxy: own['disable-kube-proxy'] !== 'true',
     proxyMode: parseProxyMode(own['proxy-mode']),
+    logRotation: parseLogRotation(own['container-log-max-size'], own['container-log-max-files']),
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
@@ -228,6 +237,22 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
 export function parseProxyMode(value: string | undefined): ProxyMode {
   if (value === undefined || value === 'iptables' || value === 'nftables') return value ?? 'iptables';
   throw new UsageError(`invalid argument "${value}" for "--proxy-mode": want iptables or nftables`);
+}
+
+/** kubelet's --container-log-max-size (a quantity, e.g. 10Mi) and --container-log-max-files (at least 2). */
+export function parseLogRotation(maxSize: string | undefined, maxFiles: string | undefined): LogRotationPolicy {
+  let maxSizeBytes = DEFAULT_LOG_ROTATION.maxSizeBytes;
+  if (maxSize !== undefined) {
+    try {
+      maxSizeBytes = quantityToNumber(parseQuantity(maxSize));
+    } catch {
+      maxSizeBytes = Number.NaN;
+    }
+    if (!(maxSizeBytes > 0)) throw new UsageError(`invalid argument "${maxSize}" for "--container-log-max-size": want a positive quantity such as 10Mi`);
+  }
+  const files = maxFiles ?? String(DEFAULT_LOG_ROTATION.maxFiles);
+  if (!/^\d+$/.test(files) || Number(files) < 2) throw new UsageError(`invalid argument "${files}" for "--container-log-max-files": want a whole number of at least 2`);
+  return { maxSizeBytes, maxFiles: Number(files) };
 }
 
 /** A Linux interface name: 1 to 15 characters, no slash, colon or whitespace. */

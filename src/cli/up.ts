@@ -220,6 +220,7 @@ async function upUntil(start: UpStart, signal: AbortSignal): Promise<void> {
           clusterDNS: flags.clusterDNS,
           clusterDomain: flags.clusterDomain,
           leaseDurationSeconds: heartbeat.leaseDurationSeconds,
+          logRotation: flags.logRotation,
           logger: plane.logger,
           step,
           services: {

@@ -19,6 +19,7 @@ import { buildNode, type NodeConfig } from './node.ts';
 import { conditionsChanged, nodeConditions, nodeImages, STATUS_REPORT_FREQUENCY_MS, type NodeHealth } from './nodestatus.ts';
 import { PodWorkers } from './pods/workers.ts';
 import { ProbeManager } from './prober/manager.ts';
+import { ContainerLogRotator, type LogRotationPolicy } from './log-rotation.ts';
 import type { ContainerRuntime } from './runtime.ts';
 import { kubeletPaths, type ProbeListener } from './seams.ts';
 import { startKubeletServer } from './server/server.ts';
@@ -63,6 +64,10 @@ export interface NodeAgentOptions {
   relistPeriodMs?: number;
   /** How often node status is checked for changes (kubelet's nodeStatusUpdateFrequency, 10 s). */
   statusUpdateMs?: number;
+  /** Container log rotation (CRI runtimes only; default 10Mi and 5 files, as the kubelet). */
+  logRotation?: LogRotationPolicy;
+  /** How often container logs are checked for rotation (kubelet's 10 s). */
+  logRotationPeriodMs?: number;
 }
 
 export class NodeAgent {
@@ -179,6 +184,8 @@ export class NodeAgent {
         volumes.start(signal),
         environment.start(signal),
         workers.start(signal),
+        // Containers of a CRI runtime write log files that grow until rotated; simulated ones write none.
+        runtime.name === 'cri' ? new ContainerLogRotator({ runtime, ...(this.#opts.logRotation ? { policy: this.#opts.logRotation } : {}), logger: this.#opts.logger('logs') }).run(signal, this.#opts.logRotationPeriodMs) : undefined,
         factory.stopped(),
         server.closed,
       ]);

@@ -155,6 +155,10 @@ export class CriRuntime implements ContainerRuntime {
     }));
   }
 
+  reopenContainerLog(containerId: string, signal?: AbortSignal): Promise<void> {
+    return this.client.reopenContainerLog(containerId, opts(signal));
+  }
+
   async containerStatus(containerId: string, signal?: AbortSignal): Promise<ContainerStatus> {
     const res = await this.client.containerStatus(containerId, false, opts(signal));
     const s = res.status;

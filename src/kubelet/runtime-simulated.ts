@@ -208,6 +208,9 @@ export class SimulatedRuntime implements ContainerRuntime {
     return out;
   }
 
+  /** Simulated containers write no log files. */
+  async reopenContainerLog(): Promise<void> {}
+
   async containerStatus(containerId: string): Promise<ContainerStatus> {
     const { podSandboxId: _p, config, exitTimer: _t, ...status } = this.#container(containerId);
     return structuredClone({ ...status, mounts: config.mounts ?? [] });

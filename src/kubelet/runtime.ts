@@ -228,6 +228,8 @@ export interface ContainerRuntime {
   removeContainer(containerId: string, signal?: AbortSignal): Promise<void>;
   listContainers(filter?: ContainerFilter, signal?: AbortSignal): Promise<Container[]>;
   containerStatus(containerId: string, signal?: AbortSignal): Promise<ContainerStatus>;
+  /** Makes the runtime write a container's log to a new file at its log path (after the old one was renamed). */
+  reopenContainerLog(containerId: string, signal?: AbortSignal): Promise<void>;
 
   /** Runs a command in a running container to completion (exec probes, hooks). */
   execSync(containerId: string, cmd: string[], timeoutSeconds: number, signal?: AbortSignal): Promise<ExecSyncResult>;

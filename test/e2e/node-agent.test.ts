@@ -28,7 +28,7 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
 
   before(async () => {
     kubeletPort = await freePort();
-    server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort), '--disable-kube-proxy'], signal: abort.signal, readyTimeoutMs: 120_000 });
+    server = await startSkiffServer({ datastore: 'sqlite', command: 'up', extraArgs: ['--runtime', 'cri', '--kubelet-port', String(kubeletPort), '--disable-kube-proxy', '--container-log-max-size', '16Ki', '--container-log-max-files', '3'], signal: abort.signal, readyTimeoutMs: 120_000 });
     cri = new CriClient({ endpoint: join(server.dataDir, 'containerd', 'containerd.sock'), timeoutMs: 10_000 });
     // The first start builds the quick start's images before the node registers.
     await eventually('the banner', () => (server.output().includes('Skiff is up') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200, attempts: 1000 });
@@ -129,6 +129,36 @@ void describe('skiff up --runtime cri (real containers under containerd)', { ski
     assert.equal(code, 0);
     assert.match(out, /\b42\b/, out);
     assert.match(out, /\/dev\/pts\/\d+/, out);
+  });
+
+  void it('rotates a chatty container’s log past --container-log-max-size, keeping --container-log-max-files, and logs -f goes on across it', { timeout }, async () => {
+    // ~40 KB/s: past 16Ki between two of the agent's 10-second checks.
+    const script = 'i=0; while true; do for j in 0 1 2 3 4 5 6 7 8 9; do echo "line $i.$j ................................"; done; i=$((i+1)); sleep 0.01; done';
+    await ok(['run', 'chatty', '--image=busybox', '--restart=Never', '--', 'sh', '-c', script]);
+    await waitReady('pod/chatty');
+    const follow = spawn(kubectlPath(), ['--kubeconfig', server.kubeconfig, 'logs', '-f', 'chatty', '--tail=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d.slice(-4096)));
+    try {
+      const uid = (await getPod('chatty')).metadata!.uid!;
+      const dir = join(server.dataDir, 'kubelet', 'logs', `default_chatty_${uid}`, 'chatty');
+      const files = await eventually('a rotated and a compressed log', async () => {
+        const names = existsSync(dir) ? readdirSync(dir).sort() : [];
+        return names.some((n) => /^0\.log\.\d{8}-\d{6}\.gz$/.test(n)) ? names : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 1000 });
+      assert.ok(files.length <= 3 && files.includes('0.log'), `at most 3 files, the live one included: ${files.join(' ')}`);
+      assert.ok(files.every((n) => /^0\.log(\.\d{8}-\d{6}(\.gz)?)?$/.test(n)), files.join(' '));
+      // Both readers go on in the new file: the last line kubectl logs shows keeps moving after rotations.
+      const lastLine = async () => Number(/line (\d+)\./.exec((await ok(['logs', 'chatty', '--tail=1'])).trim())?.[1]);
+      const before = await lastLine();
+      await eventually('logs moves on', async () => ((await lastLine()) > before ? true : undefined), { timeoutMs: 20_000, intervalMs: 500 });
+      const seen = () => Number([...followed.matchAll(/line (\d+)\./g)].at(-1)?.[1] ?? -1);
+      const followedBefore = seen();
+      await eventually('logs -f follows into the rotated file’s successor', async () => (seen() > followedBefore + 300 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    } finally {
+      follow.kill();
+      await run(['delete', 'pod', 'chatty', '--grace-period=1', '--wait=false']);
+    }
   });
 
   void it('pods reach each other and the node', { timeout }, async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,6 +136,28 @@ describe('reading a CRI log file', () => {
     running = false;
     await done;
     assert.equal(seen.join(''), 'first\nsecond\nlast words\n');
+  });
+
+  it('follows a log across its rotation: the rest of the old file, then the new one', async () => {
+    const file = path.join(dir, 'rotating.log');
+    writeFileSync(file, '2024-05-01T10:00:00Z stdout F before\n');
+    let running = true;
+    const seen: string[] = [];
+    const done = readCriLog(file, { follow: true }, async (c) => void seen.push(c.toString()), { isRunning: async () => running, pollMs: 20 });
+    const until = async (text: string) => {
+      for (let i = 0; i < 200 && !seen.join('').includes(text); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until('before\n');
+    // As log-rotation.ts and containerd do it: a last line into the old file, renamed, a new file at the path.
+    appendFileSync(file, '2024-05-01T10:00:01Z stdout F last in the old file\n');
+    renameSync(file, `${file}.20240501-100002`);
+    writeFileSync(file, '2024-05-01T10:00:02Z stdout F first in the new file\n');
+    await until('first in the new file\n');
+    appendFileSync(file, '2024-05-01T10:00:03Z stdout F and on\n');
+    await until('and on\n');
+    running = false;
+    await done;
+    assert.equal(seen.join(''), 'before\nlast in the old file\nfirst in the new file\nand on\n');
   });
 
   it('stops following when the signal aborts', async () => {

@@ -2,7 +2,7 @@
 // `<RFC3339Nano time> <stdout|stderr> <P|F> <content>`, P marking a piece of a longer line. tailLines, sinceTime,
 // limitBytes and timestamps behave as in kubelet's kuberuntime/logs; follow keeps reading while the container runs.
 import { watch, type FSWatcher } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -100,6 +100,16 @@ export async function tailStartOffset(file: FileHandle, n: number): Promise<numb
   return 0;
 }
 
+/** Whether `path` is now another file than the one open (a rotation renamed it away). */
+async function replaced(file: FileHandle, path: string): Promise<boolean> {
+  try {
+    const [open, current] = await Promise.all([file.stat(), stat(path)]);
+    return open.ino !== current.ino || open.dev !== current.dev;
+  } catch {
+    return false; // not there (yet): keep reading what is open
+  }
+}
+
 class WriteLimitReached extends Error {
   override name = 'WriteLimitReached';
 }
@@ -167,13 +177,26 @@ export async function readCriLog(path: string, opts: LogReadOptions, write: (chu
       }
       let changed = false;
       let wake: (() => void) | undefined;
-      watcher = watch(path, () => {
-        changed = true;
-        wake?.();
-      });
-      watcher.on('error', () => {}); // the file went away: the running check ends the loop
+      const watchFile = () => {
+        const w = watch(path, () => {
+          changed = true;
+          wake?.();
+        });
+        w.on('error', () => {}); // the file went away: the running check ends the loop
+        return w;
+      };
+      watcher = watchFile();
       for (;;) {
         if (!(await drain())) return;
+        // Rotated (log-rotation.ts renamed it and the runtime opened a new one): go on in the new file.
+        if (await replaced(file, path)) {
+          await file.close();
+          file = await open(path, 'r');
+          position = 0;
+          watcher.close();
+          watcher = watchFile();
+          continue;
+        }
         const running = await hooks.isRunning();
         if (!running) {
           // The container has stopped: whatever it wrote last is in the file now.
