@@ -334,7 +334,8 @@ function wantedHints(ep: Endpoint, trafficDistribution: string | undefined): Hin
   return hints.forZones || hints.forNodes ? hints : undefined;
 }
 
-const applies = (ep: Endpoint, trafficDistribution: string | undefined) => ep.conditions?.ready === true || !trafficDistribution || !CLOSE_TRAFFIC_DISTRIBUTIONS.has(trafficDistribution);
+/** Whether this sync sets the endpoint's hints: all of them, except that the PreferClose family leaves not-ready ones as they are. */
+const hintsManaged = (ep: Endpoint, trafficDistribution: string | undefined): boolean => ep.conditions?.ready === true || !trafficDistribution || !CLOSE_TRAFFIC_DISTRIBUTIONS.has(trafficDistribution);
 
 function sameHints(a: Hints | undefined, b: Hints | undefined): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -348,15 +349,15 @@ function setHints(ep: Endpoint, hints: Hints | undefined): void {
 /** Hints on the slices this sync writes, and updates for untouched slices whose hints are not what they should be. */
 function reconcileHints(plan: SlicePlan, existing: EndpointSliceObject[], trafficDistribution: string | undefined): void {
   for (const slice of [...plan.create, ...plan.update]) {
-    for (const ep of slice.endpoints ?? []) if (applies(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
+    for (const ep of slice.endpoints ?? []) if (hintsManaged(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
   }
   const changed = new Set([...plan.update, ...plan.delete].map((s) => s.metadata?.name));
   for (const slice of existing) {
     if (changed.has(slice.metadata?.name)) continue;
-    const stale = (slice.endpoints ?? []).some((ep) => applies(ep, trafficDistribution) && !sameHints(ep.hints as Hints | undefined, wantedHints(ep, trafficDistribution)));
+    const stale = (slice.endpoints ?? []).some((ep) => hintsManaged(ep, trafficDistribution) && !sameHints(ep.hints as Hints | undefined, wantedHints(ep, trafficDistribution)));
     if (!stale) continue;
     const copy = clone(slice);
-    for (const ep of copy.endpoints ?? []) if (applies(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
+    for (const ep of copy.endpoints ?? []) if (hintsManaged(ep, trafficDistribution)) setHints(ep, wantedHints(ep, trafficDistribution));
     plan.update.push(copy);
   }
 }
