@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util';
 import { defaultNodeName } from '../kubelet/node.ts';
 import { UsageError, type Command } from './command.ts';
 import { checkCIDR, defaultAdvertiseAddress, defaultRouteInterface, parseIP, parseLogFormat, parsePort, usageErrorFrom } from './server-flags.ts';
+import type { ImageGCPolicy } from '../kubelet/image-gc.ts';
 import type { LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import type { ProxyMode } from '../proxy/index.ts';
-import { checkInterfaceName, parseClusterDNS, parseLogRotation, parseProxyMode, parseRuntimeEndpoint } from './up-flags.ts';
+import { checkInterfaceName, parseClusterDNS, parseImageGC, parseLogRotation, parseProxyMode, parseRuntimeEndpoint } from './up-flags.ts';
 
 export const AGENT_USAGE = `Run this machine as a node of a Skiff cluster: Skiff's own containerd and the node agent, in the foreground.
 
@@ -33,6 +34,9 @@ Flags:
       --proxy-mode iptables|nftables      how the Services proxy writes its rules (default iptables)
       --container-log-max-size QUANTITY   rotate a container's log file past this size (default 10Mi)
       --container-log-max-files N         log files kept per container, the live one included (default 5)
+      --image-gc-high-threshold PERCENT   image disk usage that starts removing unused images (default 85)
+      --image-gc-low-threshold PERCENT    image disk usage removal goes down to (default 80)
+      --image-minimum-gc-age DURATION     how long an unused image is kept at least (default 2m)
       --log-format text|json              (default text on a terminal, else json)
   -h, --help                              help for agent
 `;
@@ -53,6 +57,9 @@ const OPTIONS = {
   'proxy-mode': { type: 'string' },
   'container-log-max-size': { type: 'string' },
   'container-log-max-files': { type: 'string' },
+  'image-gc-high-threshold': { type: 'string' },
+  'image-gc-low-threshold': { type: 'string' },
+  'image-minimum-gc-age': { type: 'string' },
   'log-format': { type: 'string' },
 } as const;
 
@@ -72,6 +79,8 @@ export interface AgentFlags {
   proxyMode: ProxyMode;
   /** kubelet's --container-log-max-size and --container-log-max-files. */
   logRotation: LogRotationPolicy;
+  /** kubelet's --image-gc-high-threshold, --image-gc-low-threshold and --image-minimum-gc-age. */
+  imageGC: ImageGCPolicy;
   logFormat: 'text' | 'json';
 }
 
@@ -99,6 +108,7 @@ export function parseAgentFlags(args: string[], env: { isRoot: boolean; homeDir:
     kubeProxy: values['disable-kube-proxy'] !== true,
     proxyMode: parseProxyMode(values['proxy-mode']),
     logRotation: parseLogRotation(values['container-log-max-size'], values['container-log-max-files']),
+    imageGC: parseImageGC(values['image-gc-high-threshold'], values['image-gc-low-threshold'], values['image-minimum-gc-age']),
     logFormat: parseLogFormat(values['log-format'], env.stderrIsTTY),
   };
 }

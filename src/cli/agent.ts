@@ -75,6 +75,7 @@ export async function runAgent(flags: AgentFlags, io: CliIO): Promise<number> {
           clusterDNS: flags.clusterDNS,
           clusterDomain: flags.clusterDomain,
           logRotation: flags.logRotation,
+          imageGC: flags.imageGC,
           logger,
           services: { proxy: flags.kubeProxy, proxyMode: flags.proxyMode, dns: true, ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}) },
         },

@@ -8,6 +8,7 @@ import { NodeAgent } from '../kubelet/agent.ts';
 import { DEFAULT_SANDBOX_IMAGE } from '../kubelet/containerd-config.ts';
 import { importImageArchive, pauseImageArchive } from '../kubelet/containerd-images.ts';
 import { ContainerdSupervisor } from '../kubelet/containerd.ts';
+import type { ImageGCPolicy } from '../kubelet/image-gc.ts';
 import type { LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import { hostNodeInfo, type NodeConfig } from '../kubelet/node.ts';
 import { CriRuntime } from '../kubelet/runtime-cri.ts';
@@ -38,6 +39,8 @@ export interface CriNodeOptions {
   leaseDurationSeconds?: number;
   /** kubelet's --container-log-max-size and --container-log-max-files (default 10Mi and 5). */
   logRotation?: LogRotationPolicy;
+  /** kubelet's image garbage collection thresholds (default 85% / 80%, 2m). */
+  imageGC?: ImageGCPolicy;
   logger(name: string): Logger;
   /** The Services proxy and cluster DNS on this node (off: another kube-proxy or DNS serves it, or a test shares the host). */
   services?: { proxy: boolean; proxyMode?: ProxyMode; dns: boolean; clusterCIDR?: string; serviceCIDRs?: string[]; proxyConnection?: HttpsTransportOptions };
@@ -176,6 +179,7 @@ export async function startCriNode(opts: CriNodeOptions, signal: AbortSignal, st
     logger: opts.logger,
     ...(opts.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: opts.leaseDurationSeconds } : {}),
     ...(opts.logRotation ? { logRotation: opts.logRotation } : {}),
+    ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
   });
   const services = startServicesOnceRegistered(agent, node, ips, opts, signal);
   const done = (async () => {

@@ -104,6 +104,15 @@ void describe('skiff up flags', () => {
     assert.match(UP_USAGE, /--container-log-max-size QUANTITY/);
   });
 
+  void it('parses the image garbage collection flags as the kubelet does (85%, 80%, 2m by default)', () => {
+    assert.deepEqual(parseUpFlags([], env).imageGC, { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 120_000 });
+    assert.deepEqual(parseUpFlags(['--image-gc-high-threshold', '90', '--image-gc-low-threshold=50', '--image-minimum-gc-age', '0s'], env).imageGC, { highThresholdPercent: 90, lowThresholdPercent: 50, minAgeMs: 0 });
+    assert.equal(parseUpFlags(['--image-minimum-gc-age', '1h'], env).imageGC.minAgeMs, 3_600_000);
+    assert.throws(() => parseUpFlags(['--image-gc-high-threshold', '101'], env), /invalid argument "101" for "--image-gc-high-threshold": want a percentage from 0 to 100/);
+    assert.throws(() => parseUpFlags(['--image-gc-low-threshold', '85'], env), /--image-gc-low-threshold \(85\) must be less than --image-gc-high-threshold \(85\)/);
+    assert.throws(() => parseUpFlags(['--image-minimum-gc-age', 'soon'], env), /want a duration/);
+  });
+
   void it('rejects bad values as usage errors', () => {
     for (const args of [
       ['--runtime', 'docker'],

@@ -2,6 +2,7 @@
 import { homedir, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parseQuantity, quantityToNumber } from '../apiserver/quantity.ts';
+import { DEFAULT_IMAGE_GC, type ImageGCPolicy } from '../kubelet/image-gc.ts';
 import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from '../kubelet/log-rotation.ts';
 import type { ProxyMode } from '../proxy/index.ts';
 import { UsageError, type Command } from './command.ts';
@@ -39,6 +40,8 @@ export interface UpFlags {
   proxyMode: ProxyMode;
   /** kubelet's --container-log-max-size and --container-log-max-files. */
   logRotation: LogRotationPolicy;
+  /** kubelet's --image-gc-high-threshold, --image-gc-low-threshold and --image-minimum-gc-age. */
+  imageGC: ImageGCPolicy;
   /** Why the runtime is simulated when none was asked for. */
   runtimeNote?: string;
   /** Debian packages to install before starting (runtime cri, as root on Debian, some missing). */
@@ -66,6 +69,9 @@ const UP_OPTIONS = [
   'proxy-mode',
   'container-log-max-size',
   'container-log-max-files',
+  'image-gc-high-threshold',
+  'image-gc-low-threshold',
+  'image-minimum-gc-age',
 ] as const;
 type UpOption = (typeof UP_OPTIONS)[number];
 
@@ -100,6 +106,9 @@ ${serverFlagLines()}
                                           nftables needs Debian's nftables package)
       --container-log-max-size QUANTITY   rotate a container's log file past this size (default 10Mi)
       --container-log-max-files N         log files kept per container, the live one included (default 5)
+      --image-gc-high-threshold PERCENT   image disk usage that starts removing unused images (default 85)
+      --image-gc-low-threshold PERCENT    image disk usage removal goes down to (default 80)
+      --image-minimum-gc-age DURATION     how long an unused image is kept at least (default 2m)
       --node-name NAME                    this machine's node name (default: the hostname)
       --simulated-nodes N                 simulated nodes to add, named skiff-sim-0… (default 0)
       --simulated-node-capacity LIST      their capacity, e.g. cpu=32,memory=256Gi,pods=110 (the default)
@@ -208,6 +217,7 @@ export function parseUpFlags(args: string[], env: UpEnvironment): UpFlags {
     kubeProxy: own['disable-kube-proxy'] !== 'true',
     proxyMode: parseProxyMode(own['proxy-mode']),
     logRotation: parseLogRotation(own['container-log-max-size'], own['container-log-max-files']),
+    imageGC: parseImageGC(own['image-gc-high-threshold'], own['image-gc-low-threshold'], own['image-minimum-gc-age']),
   };
   if (!DNS_SUBDOMAIN.test(flags.clusterDomain)) throw new UsageError(`invalid argument "${flags.clusterDomain}" for "--cluster-domain": want a lower-case DNS name`);
   const endpoint = own['container-runtime-endpoint'];
@@ -253,6 +263,22 @@ export function parseLogRotation(maxSize: string | undefined, maxFiles: string |
   const files = maxFiles ?? String(DEFAULT_LOG_ROTATION.maxFiles);
   if (!/^\d+$/.test(files) || Number(files) < 2) throw new UsageError(`invalid argument "${files}" for "--container-log-max-files": want a whole number of at least 2`);
   return { maxSizeBytes, maxFiles: Number(files) };
+}
+
+/** kubelet's image garbage collection flags: two percentages, low below high, and a minimum age (0s allowed). */
+export function parseImageGC(high: string | undefined, low: string | undefined, minAge: string | undefined): ImageGCPolicy {
+  const percent = (value: string | undefined, flag: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) > 100) throw new UsageError(`invalid argument "${value}" for "--${flag}": want a percentage from 0 to 100`);
+    return Number(value);
+  };
+  const highThresholdPercent = percent(high, 'image-gc-high-threshold', DEFAULT_IMAGE_GC.highThresholdPercent);
+  const lowThresholdPercent = percent(low, 'image-gc-low-threshold', DEFAULT_IMAGE_GC.lowThresholdPercent);
+  if (lowThresholdPercent >= highThresholdPercent) {
+    throw new UsageError(`--image-gc-low-threshold (${lowThresholdPercent}) must be less than --image-gc-high-threshold (${highThresholdPercent})`);
+  }
+  const minAgeMs = minAge === undefined ? DEFAULT_IMAGE_GC.minAgeMs : /^0+(s|m|h|ms)?$/.test(minAge) ? 0 : parseDuration(minAge, 'image-minimum-gc-age');
+  return { highThresholdPercent, lowThresholdPercent, minAgeMs };
 }
 
 /** A Linux interface name: 1 to 15 characters, no slash, colon or whitespace. */

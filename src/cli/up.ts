@@ -221,6 +221,7 @@ async function upUntil(start: UpStart, signal: AbortSignal): Promise<void> {
           clusterDomain: flags.clusterDomain,
           leaseDurationSeconds: heartbeat.leaseDurationSeconds,
           logRotation: flags.logRotation,
+          imageGC: flags.imageGC,
           logger: plane.logger,
           step,
           services: {

@@ -19,6 +19,8 @@ import { buildNode, type NodeConfig } from './node.ts';
 import { conditionsChanged, nodeConditions, nodeImages, STATUS_REPORT_FREQUENCY_MS, type NodeHealth } from './nodestatus.ts';
 import { PodWorkers } from './pods/workers.ts';
 import { ProbeManager } from './prober/manager.ts';
+import { DEFAULT_SANDBOX_IMAGE } from './containerd-config.ts';
+import { fsUsageOf, ImageGarbageCollector, type ImageGCPolicy } from './image-gc.ts';
 import { ContainerLogRotator, type LogRotationPolicy } from './log-rotation.ts';
 import type { ContainerRuntime } from './runtime.ts';
 import { kubeletPaths, type ProbeListener } from './seams.ts';
@@ -68,6 +70,8 @@ export interface NodeAgentOptions {
   logRotation?: LogRotationPolicy;
   /** How often container logs are checked for rotation (kubelet's 10 s). */
   logRotationPeriodMs?: number;
+  /** Image garbage collection (CRI runtimes only; default 85% / 80%, 2m, as the kubelet). */
+  imageGC?: ImageGCPolicy;
 }
 
 export class NodeAgent {
@@ -186,6 +190,7 @@ export class NodeAgent {
         workers.start(signal),
         // Containers of a CRI runtime write log files that grow until rotated; simulated ones write none.
         runtime.name === 'cri' ? new ContainerLogRotator({ runtime, ...(this.#opts.logRotation ? { policy: this.#opts.logRotation } : {}), logger: this.#opts.logger('logs') }).run(signal, this.#opts.logRotationPeriodMs) : undefined,
+        runtime.name === 'cri' ? this.#imageGC(runtime).run(signal) : undefined,
         factory.stopped(),
         server.closed,
       ]);
@@ -193,6 +198,16 @@ export class NodeAgent {
       signal.removeEventListener('abort', stopProbes);
       await recorder.flush?.();
     }
+  }
+
+  /** Removes unused images when the runtime's image filesystem fills up; the sandbox image is never removed. */
+  #imageGC(runtime: ContainerRuntime): ImageGarbageCollector {
+    const fsUsage = async () => {
+      const mountpoint = await runtime.imageFilesystem();
+      return mountpoint ? fsUsageOf(mountpoint) : undefined;
+    };
+    const policy = this.#opts.imageGC ? { policy: this.#opts.imageGC } : {};
+    return new ImageGarbageCollector({ runtime, fsUsage, pinned: [DEFAULT_SANDBOX_IMAGE], ...policy, logger: this.#opts.logger('images') });
   }
 
   /** Resolves once the Node exists. */

@@ -64,6 +64,7 @@ function image(i: cri.Image): Image {
     size: i.size,
     ...(i.uid && { uid: i.uid.value }),
     ...(i.username && { username: i.username }),
+    ...(i.pinned && { pinned: true }),
   };
 }
 
@@ -214,6 +215,11 @@ export class CriRuntime implements ContainerRuntime {
 
   async listImages(signal?: AbortSignal): Promise<Image[]> {
     return (await this.client.listImages(undefined, opts(signal))).map(image);
+  }
+
+  async imageFilesystem(signal?: AbortSignal): Promise<string | undefined> {
+    const info = await this.client.imageFsInfo(opts(signal));
+    return info.imageFilesystems[0]?.fsId?.mountpoint || undefined;
   }
 
   removeImage(spec: ImageSpec, signal?: AbortSignal): Promise<void> {

@@ -208,6 +208,11 @@ export class SimulatedRuntime implements ContainerRuntime {
     return out;
   }
 
+  /** Simulated images take no disk. */
+  async imageFilesystem(): Promise<string | undefined> {
+    return undefined;
+  }
+
   /** Simulated containers write no log files. */
   async reopenContainerLog(): Promise<void> {}
 

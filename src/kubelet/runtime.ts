@@ -162,6 +162,8 @@ export interface Image {
   /** The image's USER: a numeric uid, or a name when not numeric (neither: it runs as root). */
   uid?: bigint;
   username?: string;
+  /** The runtime keeps it whatever happens (its sandbox image): garbage collection leaves it. */
+  pinned?: boolean;
 }
 
 export interface AuthConfig {
@@ -242,6 +244,8 @@ export interface ContainerRuntime {
   imageStatus(image: ImageSpec, signal?: AbortSignal): Promise<Image | undefined>;
   listImages(signal?: AbortSignal): Promise<Image[]>;
   removeImage(image: ImageSpec, signal?: AbortSignal): Promise<void>;
+  /** Where the runtime keeps images (the mount point of its image filesystem), if it says. */
+  imageFilesystem(signal?: AbortSignal): Promise<string | undefined>;
 
   close(): Promise<void>;
 }
