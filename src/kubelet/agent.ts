@@ -13,6 +13,7 @@ import { NODES, PODS } from '../client/resources.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_BRIDGE, enableForwarding, removeStaleBridge, writeCniConfig } from '../network/cni.ts';
 import { ensurePodMasquerade } from '../network/masquerade.ts';
+import { BUILTIN_IMAGES } from '../registry/build.ts';
 import { EnvironmentBuilder } from './env.ts';
 import { DEFAULT_LEASE_DURATION_SECONDS, LEASES, newNodeLease, NODE_LEASE_NAMESPACE, RENEW_INTERVAL_FRACTION, renewedLease } from './lease.ts';
 import { buildNode, type NodeConfig } from './node.ts';
@@ -200,14 +201,17 @@ export class NodeAgent {
     }
   }
 
-  /** Removes unused images when the runtime's image filesystem fills up; the sandbox image is never removed. */
+  /**
+   * Removes unused images when the runtime's image filesystem fills up. Never the sandbox image, nor the images Skiff
+   * builds offline (nginx, busybox): with no registry to pull them from again, the quick start would break until restart.
+   */
   #imageGC(runtime: ContainerRuntime): ImageGarbageCollector {
     const fsUsage = async () => {
       const mountpoint = await runtime.imageFilesystem();
       return mountpoint ? fsUsageOf(mountpoint) : undefined;
     };
     const policy = this.#opts.imageGC ? { policy: this.#opts.imageGC } : {};
-    return new ImageGarbageCollector({ runtime, fsUsage, pinned: [DEFAULT_SANDBOX_IMAGE], ...policy, logger: this.#opts.logger('images') });
+    return new ImageGarbageCollector({ runtime, fsUsage, pinned: [DEFAULT_SANDBOX_IMAGE, ...Object.values(BUILTIN_IMAGES)], ...policy, logger: this.#opts.logger('images') });
   }
 
   /** Resolves once the Node exists. */
