@@ -86,8 +86,9 @@ void describe('the control plane with real kubectl on simulated nodes', { timeou
     await ok(['set', 'image', 'deployment/web', 'nginx=nginx:1.27']);
     const status = await rolledOut('web');
     assert.match(status, /successfully rolled out/);
-    web = (await pods('app=web')).filter(running);
-    assert.equal(web.length, 5);
+    web = await pods('app=web');
+    await assertRunning(web, 5, 'after set image and rollout status');
+    web = web.filter(running);
     const history = await ok(['rollout', 'history', 'deployment/web']);
     assert.match(history, /^1\s/m);
     assert.match(history, /^2\s/m);
