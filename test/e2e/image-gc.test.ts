@@ -2,45 +2,28 @@
 // pause and busybox images. The image filesystem's usage is the one seam (a full disk is not made for the test);
 // which images exist, which a container uses and the removals are containerd's own.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SANDBOX_IMAGE } from '../../src/kubelet/containerd-config.ts';
-import { importImageArchive, pauseImageArchive } from '../../src/kubelet/containerd-images.ts';
-import { ContainerdSupervisor } from '../../src/kubelet/containerd.ts';
 import { fsUsageOf, ImageGarbageCollector, ImageGCError } from '../../src/kubelet/image-gc.ts';
-import { CriRuntime } from '../../src/kubelet/runtime-cri.ts';
+import type { CriRuntime } from '../../src/kubelet/runtime-cri.ts';
 import { silentLogger } from '../../src/log.ts';
-import { ensureBuiltinImages } from '../../src/registry/ensure.ts';
+import { startTestContainerd, type TestContainerd } from '../support/containerd.ts';
 
 const BUSYBOX = 'docker.io/library/busybox:latest';
 
 describe('image garbage collection on containerd', { skip: process.getuid?.() !== 0 && 'containerd needs root', timeout: 180_000 }, () => {
-  const stop = new AbortController();
+  let containerd: TestContainerd;
   let dataDir: string;
-  let supervisor: ContainerdSupervisor;
   let runtime: CriRuntime;
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sk-igc-'));
-    supervisor = new ContainerdSupervisor({ dataDir, stopGraceMs: 5000 });
-    await supervisor.start(stop.signal);
-    await importImageArchive(supervisor.paths.socket, pauseImageArchive(DEFAULT_SANDBOX_IMAGE));
-    await ensureBuiltinImages({ dataDir, endpoint: supervisor.paths.socket, images: ['busybox'] });
-    runtime = new CriRuntime({ endpoint: supervisor.endpoint, timeoutMs: 20_000 });
+    containerd = await startTestContainerd('sk-igc-');
+    ({ dataDir, runtime } = containerd);
   });
 
-  after(async () => {
-    for (const s of (await runtime?.listPodSandbox().catch(() => [])) ?? []) {
-      await runtime.stopPodSandbox(s.id).catch(() => {});
-      await runtime.removePodSandbox(s.id).catch(() => {});
-    }
-    await runtime?.close();
-    stop.abort();
-    await supervisor?.stopped();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => containerd?.stop());
 
   const tags = async () => (await runtime.listImages()).flatMap((i) => i.repoTags).sort();
 

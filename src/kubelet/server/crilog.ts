@@ -188,8 +188,10 @@ export async function readCriLog(path: string, opts: LogReadOptions, write: (chu
       watcher = watchFile();
       for (;;) {
         if (!(await drain())) return;
-        // Rotated (log-rotation.ts renamed it and the runtime opened a new one): go on in the new file.
+        // Rotated (log-rotation.ts renamed it and the runtime opened a new one): what the old file got since the
+        // last read first, then on in the new file.
         if (await replaced(file, path)) {
+          if (!(await drain())) return;
           await file.close();
           file = await open(path, 'r');
           position = 0;
