@@ -69,8 +69,6 @@ export interface NodeAgentOptions {
   statusUpdateMs?: number;
   /** Container log rotation (CRI runtimes only; default 10Mi and 5 files, as the kubelet). */
   logRotation?: LogRotationPolicy;
-  /** How often container logs are checked for rotation (kubelet's 10 s). */
-  logRotationPeriodMs?: number;
   /** Image garbage collection (CRI runtimes only; default 85% / 80%, 2m, as the kubelet). */
   imageGC?: ImageGCPolicy;
 }
@@ -190,7 +188,7 @@ export class NodeAgent {
         environment.start(signal),
         workers.start(signal),
         // Containers of a CRI runtime write log files that grow until rotated; simulated ones write none.
-        runtime.name === 'cri' ? new ContainerLogRotator({ runtime, ...(this.#opts.logRotation ? { policy: this.#opts.logRotation } : {}), logger: this.#opts.logger('logs') }).run(signal, this.#opts.logRotationPeriodMs) : undefined,
+        runtime.name === 'cri' ? new ContainerLogRotator({ runtime, ...(this.#opts.logRotation ? { policy: this.#opts.logRotation } : {}), logger: this.#opts.logger('logs') }).run(signal) : undefined,
         runtime.name === 'cri' ? this.#imageGC(runtime).run(signal) : undefined,
         factory.stopped(),
         server.closed,
