@@ -19,11 +19,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { Service } from 'kubernetes-types/core/v1.d.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.d.ts';
 import { silentLogger } from '../src/log.ts';
-import { withDefaultYoungGeneration } from '../src/proxy/host-proxier.ts';
+import { moduleWorker, withDefaultYoungGeneration } from '../src/proxy/host-proxier.ts';
 import { ExecIptables } from '../src/proxy/iptables.ts';
 import { ExecNftables } from '../src/proxy/nft.ts';
 import { NftSyncer } from '../src/proxy/nft-syncer.ts';
@@ -256,10 +256,7 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 /** The whole benchmark on a worker thread started as `skiff up` starts its proxy's (src/proxy/host-proxier.ts). */
 async function mainOnWorker(): Promise<void> {
-  const code = `const { workerData } = require('node:worker_threads');
-(async () => { (await import(workerData.loader)).register(); await import(workerData.entry); })();`;
-  const workerData = { loader: import.meta.resolve('tsx/esm/api'), entry: import.meta.url };
-  const worker = withDefaultYoungGeneration(() => new Worker(code, { eval: true, workerData, env: { ...process.env, PROXY_BENCH_AS: '' } }));
+  const worker = withDefaultYoungGeneration(() => moduleWorker(new URL(import.meta.url), { env: { ...process.env, PROXY_BENCH_AS: '' } }));
   worker.on('message', (m: { namespace?: string }) => m.namespace && namespaces.push(m.namespace));
   const exitCode = await new Promise<number>((resolve, reject) => worker.once('exit', resolve).once('error', reject));
   namespaces.splice(0); // deleted by the worker

@@ -61,23 +61,31 @@ export interface ProxyWorkerData {
 /** What proxy-worker.ts sends back: its log records, and why it stopped when it failed. */
 export type ProxyWorkerMessage = { log: { path: string[]; level: LogLevel; msg: string; fields?: LogFields } } | { failed: { name: string; message: string } };
 
-// The worker's entry, as plain CommonJS so it needs no build step: it loads proxy-worker from the bundle (dist/), or
-// from source with tsx's loader, which Node 20 does not pass on to worker threads.
-const WORKER_SOURCE = `
+// A module worker's bootstrap, as plain CommonJS so it needs no build step: it imports the entry — from the bundle
+// (dist/), or from source through tsx's loader, which Node 20 does not pass on to worker threads — and calls `run`.
+const MODULE_WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 (async () => {
-  if (workerData.loader) (await import(workerData.loader)).register();
-  await (await import(workerData.entry)).runProxyWorker();
+  const { loader, entry, run } = workerData.moduleWorker;
+  if (loader) (await import(loader)).register();
+  const loaded = await import(entry);
+  if (run) await loaded[run]();
 })();
 `;
+
+/**
+ * A worker thread running the ES module `entry` (a .ts file from source too), calling its export `run` if given;
+ * `data` is its workerData.
+ */
+export function moduleWorker(entry: URL, opts: { run?: string; data?: object; env?: NodeJS.ProcessEnv } = {}): Worker {
+  const loader = entry.pathname.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined;
+  const workerData = { ...opts.data, moduleWorker: { entry: entry.href, loader, run: opts.run } };
+  return new Worker(MODULE_WORKER_SOURCE, { eval: true, workerData, ...(opts.env ? { env: opts.env } : {}) });
+}
+
 // Not written as new URL('./…', import.meta.url): build.mjs points such URLs back at src/.
 const BUNDLED_ENTRY = './proxy-worker.mjs';
 const SOURCE_ENTRY = './proxy-worker.ts';
-
-function workerEntry(): { entry: string; loader?: string } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL(BUNDLED_ENTRY, import.meta.url).href };
-  return { entry: new URL(SOURCE_ENTRY, import.meta.url).href, loader: import.meta.resolve('tsx/esm/api') };
-}
 
 /** How long a stopping worker may take before it is terminated. */
 const STOP_GRACE_MS = 10_000;
@@ -88,8 +96,9 @@ const STOP_GRACE_MS = 10_000;
  */
 export async function runProxierOnWorker(settings: HostProxySettings, connection: HttpsTransportOptions, logger: Logger, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
-  const workerData: ProxyWorkerData & { entry: string; loader?: string } = { settings, connection, ...workerEntry() };
-  const worker = withDefaultYoungGeneration(() => new Worker(WORKER_SOURCE, { eval: true, workerData }));
+  const data: ProxyWorkerData = { settings, connection };
+  const entry = new URL(import.meta.url.endsWith('.ts') ? SOURCE_ENTRY : BUNDLED_ENTRY, import.meta.url);
+  const worker = withDefaultYoungGeneration(() => moduleWorker(entry, { run: 'runProxyWorker', data }));
   const loggers = new Map<string, Logger>();
   const loggerAt = (path: string[]) => {
     const key = path.join('.');
