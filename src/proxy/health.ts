@@ -15,6 +15,10 @@ import type { ServiceHealthCheck } from './tracker.ts';
 export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' };
+/** Plain-text answers of the proxy's HTTP servers (/healthz's "ok", a 404). */
+export const TEXT_HEADERS = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+/** Go's ServeMux body for a path it does not serve. */
+export const NOT_FOUND = '404 page not found\n';
 
 /** Go's time.Time String() layout (UTC), which upstream's bodies carry: "2026-11-27 08:01:02.5 +0000 UTC". */
 export function goTimeString(ms: number | undefined): string {
@@ -63,7 +67,7 @@ export class ProxyHealth {
 
   /** The answer to GET /healthz or /livez (anything else: 404, as Go's ServeMux). */
   answer(path: string): { status: number; body: string } {
-    if (path !== '/healthz' && path !== '/livez') return { status: 404, body: '404 page not found\n' };
+    if (path !== '/healthz' && path !== '/livez') return { status: 404, body: NOT_FOUND };
     const healthz = path === '/healthz';
     const healthy = this.isHealthy() && (!healthz || this.#nodeEligible);
     const now = this.now();
@@ -107,7 +111,7 @@ export async function serveProxyHealth(health: ProxyHealth, address: string): Pr
   const { host, port } = splitHostPort(address);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const { status, body } = health.answer(new URL(req.url ?? '/', 'http://proxy').pathname);
-    res.writeHead(status, status === 404 ? { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' } : JSON_HEADERS).end(body);
+    res.writeHead(status, status === 404 ? TEXT_HEADERS : JSON_HEADERS).end(body);
   });
   const bound = await listenHttp(server, host, port);
   return { address: bound, close: () => closeHttp(server) };

@@ -3,7 +3,7 @@
 // check which mode a kube-proxy runs), and /healthz.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeHttp, listenHttp, splitHostPort } from './health.ts';
+import { closeHttp, listenHttp, NOT_FOUND, splitHostPort, TEXT_HEADERS } from './health.ts';
 
 /** upstream's prometheus.ExponentialBuckets(0.001, 2, 15): 1 ms … 16.4 s. */
 const SYNC_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
@@ -99,8 +99,8 @@ export async function serveProxyMetrics(metrics: ProxyMetrics, mode: string, add
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     if (path === '/metrics') res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
     else if (path === '/proxyMode') res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(mode);
-    else if (path === '/healthz') res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end('ok');
-    else res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end('404 page not found\n');
+    else if (path === '/healthz') res.writeHead(200, TEXT_HEADERS).end('ok');
+    else res.writeHead(404, TEXT_HEADERS).end(NOT_FOUND);
   });
   const bound = await listenHttp(server, host, port);
   return { address: bound, close: () => closeHttp(server) };
